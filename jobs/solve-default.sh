@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+#SBATCH --job-name=skua-solve
+#SBATCH --ntasks=2
+#SBATCH --time=00:10:00
+#SBATCH --output=skua-solve-%j.log
+# Skua's main job on the shipped default problem set: the 20-system convection-diffusion sequence.
+# Runs with bash (mpirun, NP ranks, default 2) or sbatch (srun, the allocation's ranks).
+# Override: PROBLEM=... OUTPUT=... NP=... bash jobs/solve-default.sh [extra PETSc options]
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+[ -n "${SLURM_SUBMIT_DIR:-}" ] && ROOT=$SLURM_SUBMIT_DIR
+PROBLEM=${PROBLEM:-$ROOT/inputs/convdiff_sequence.h5}
+OUTPUT=${OUTPUT:-$ROOT/convdiff_solutions.h5}
+NP=${NP:-2}
+BIN=$ROOT/build/bin/skua-solve
+[ -x "$BIN" ] || { echo "$BIN not built: run scripts/bootstrap first" >&2; exit 1; }
+
+if [ -n "${SLURM_JOB_ID:-}" ]; then
+  LAUNCH=(srun)
+else
+  LAUNCH=(mpirun --oversubscribe -n "$NP")
+  [ "$(id -u)" = 0 ] && LAUNCH+=(--allow-run-as-root)
+fi
+"${LAUNCH[@]}" "$BIN" -problem "$PROBLEM" -output "$OUTPUT" \
+  -ksp_type gmres -ksp_gmres_restart 40 -pc_type bjacobi -ksp_rtol 1e-8 "$@"

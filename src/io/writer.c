@@ -1,0 +1,275 @@
+/* Parallel HDF5 result files: written to PATH.partial with provenance attributes, renamed when complete. */
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <skua.h>
+#include "h5util.h"
+
+struct _p_SkuaH5Writer {
+  MPI_Comm comm;
+  char     path[PETSC_MAX_PATH_LEN], partial[PETSC_MAX_PATH_LEN + 8];
+  hid_t    fid;
+};
+
+static PetscErrorCode EnsureParentGroups(hid_t fid, const char path[])
+{
+  char buf[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(buf, path, sizeof(buf)));
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (H5Lexists(fid, buf, H5P_DEFAULT) <= 0) {
+      hid_t g = H5Gcreate2(fid, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      PetscCheck(g >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot create group '/%s'", buf);
+      H5Gclose(g);
+    }
+    *p = '/';
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Attributes are written collectively: every rank passes the same value. */
+static PetscErrorCode WriteAttr(SkuaH5Writer w, const char obj[], const char name[], hid_t type, const void *value)
+{
+  hid_t space = H5Screate(H5S_SCALAR), attr;
+
+  PetscFunctionBegin;
+  if (H5Aexists_by_name(w->fid, obj, name, H5P_DEFAULT) > 0) H5Adelete_by_name(w->fid, obj, name, H5P_DEFAULT);
+  attr = H5Acreate_by_name(w->fid, obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCheck(attr >= 0, w->comm, PETSC_ERR_FILE_WRITE, "%s: cannot create attribute '%s' on '%s'", w->partial, name, obj);
+  H5Awrite(attr, type, value);
+  H5Aclose(attr);
+  H5Sclose(space);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterSetAttrString(SkuaH5Writer w, const char obj[], const char name[], const char value[])
+{
+  /* Variable-length UTF-8, so h5py returns str rather than bytes. */
+  hid_t type = H5Tcopy(H5T_C_S1);
+
+  PetscFunctionBegin;
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  PetscCall(WriteAttr(w, obj, name, type, &value));
+  H5Tclose(type);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterSetAttrInt(SkuaH5Writer w, const char obj[], const char name[], PetscInt value)
+{
+  int64_t v = value;
+
+  PetscFunctionBegin;
+  PetscCall(WriteAttr(w, obj, name, H5T_NATIVE_INT64, &v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterSetAttrReal(SkuaH5Writer w, const char obj[], const char name[], PetscReal value)
+{
+  double v = value;
+
+  PetscFunctionBegin;
+  PetscCall(WriteAttr(w, obj, name, H5T_NATIVE_DOUBLE, &v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterCreate(MPI_Comm comm, const char path[], PetscBool resume, SkuaH5Writer *out, PetscBool *resumed)
+{
+  SkuaH5Writer w;
+  PetscMPIInt  rank, size;
+  int          exists = 0;
+  hid_t        fapl;
+  char         created[64] = "";
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&w));
+  w->comm = comm;
+  PetscCall(PetscStrncpy(w->path, path, sizeof(w->path)));
+  PetscCall(PetscSNPrintf(w->partial, sizeof(w->partial), "%s.partial", path));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (rank == 0) {
+    struct stat st;
+    time_t      now = time(NULL);
+    exists = resume && !stat(w->partial, &st) && H5Fis_hdf5(w->partial) > 0;
+    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
+  }
+  PetscCallMPI(MPI_Bcast(&exists, 1, MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(created, sizeof(created), MPI_CHAR, 0, comm));
+  fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  if (exists) w->fid = H5Fopen(w->partial, H5F_ACC_RDWR, fapl);
+  else w->fid = H5Fcreate(w->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  PetscCheck(w->fid >= 0, comm, PETSC_ERR_FILE_OPEN, "Cannot %s output file '%s' (is the directory writable?)", exists ? "reopen" : "create", w->partial);
+  if (resumed) *resumed = exists ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(SkuaH5WriterSetAttrString(w, "/", "skua_version", SkuaVersion()));
+  PetscCall(SkuaH5WriterSetAttrString(w, "/", "command_line", SkuaCommandLine()));
+  PetscCall(SkuaH5WriterSetAttrInt(w, "/", "nprocs", size));
+  PetscCall(SkuaH5WriterSetAttrString(w, "/", "created", created));
+  if (H5Lexists(w->fid, "stats", H5P_DEFAULT) <= 0) {
+    hid_t g = H5Gcreate2(w->fid, "stats", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Gclose(g);
+  }
+  *out = w;
+  PetscFunctionReturn(0);
+}
+
+/* Opens dataset path with the given global dims, creating it (and parent groups) if missing or of another shape. */
+static PetscErrorCode OpenOrCreate(SkuaH5Writer w, const char path[], hid_t type, int rank, const hsize_t dims[], hid_t *dset)
+{
+  PetscFunctionBegin;
+  *dset = -1;
+  if (H5Lexists(w->fid, path, H5P_DEFAULT) > 0) {
+    hid_t   d = H5Dopen2(w->fid, path, H5P_DEFAULT), s = H5Dget_space(d);
+    hsize_t have[8];
+    int     r = H5Sget_simple_extent_ndims(s), same = (r == rank);
+    if (same) {
+      H5Sget_simple_extent_dims(s, have, NULL);
+      for (int k = 0; k < rank; k++) same = same && have[k] == dims[k];
+    }
+    H5Sclose(s);
+    if (same) *dset = d;
+    else {
+      H5Dclose(d);
+      H5Ldelete(w->fid, path, H5P_DEFAULT);
+    }
+  }
+  if (*dset < 0) {
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    PetscCall(EnsureParentGroups(w->fid, path));
+    *dset = H5Dcreate2(w->fid, path, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Sclose(space);
+    PetscCheck(*dset >= 0, w->comm, PETSC_ERR_FILE_WRITE, "%s: cannot create dataset '%s'", w->partial, path);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterWriteVec(SkuaH5Writer w, const char path[], Vec x)
+{
+  PetscInt           N, lo, hi;
+  hsize_t            dims[1];
+  hid_t              dset;
+  const PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetSize(x, &N));
+  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
+  dims[0] = (hsize_t)N;
+  PetscCall(OpenOrCreate(w, path, H5T_IEEE_F64LE, 1, dims, &dset));
+  PetscCall(VecGetArrayRead(x, &a));
+  PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)lo, (hsize_t)(hi - lo), a));
+  PetscCall(VecRestoreArrayRead(x, &a));
+  H5Dclose(dset);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterReadVec(SkuaH5Writer w, const char path[], Vec x)
+{
+  hid_t        dset;
+  hsize_t      n;
+  PetscInt     N, lo, hi;
+  PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetSize(x, &N));
+  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
+  PetscCall(SkuaH5DatasetOpen(w->comm, w->partial, w->fid, path, 1, SKUA_H5_FLOAT, &dset, &n));
+  PetscCheck(n == (hsize_t)N, w->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' has length %llu, expected %" PetscInt_FMT, w->partial, path, (unsigned long long)n, N);
+  PetscCall(VecGetArrayWrite(x, &a));
+  PetscCall(SkuaH5ReadRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)lo, (hsize_t)(hi - lo), a));
+  PetscCall(VecRestoreArrayWrite(x, &a));
+  H5Dclose(dset);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterCreateArray(SkuaH5Writer w, const char path[], PetscBool is_int, PetscInt n, PetscReal fill)
+{
+  hsize_t  dims[1] = {(hsize_t)n};
+  hid_t    dset;
+  PetscInt lo = 0, cnt = PETSC_DECIDE;
+  double  *buf;
+
+  PetscFunctionBegin;
+  if (H5Lexists(w->fid, path, H5P_DEFAULT) > 0) PetscFunctionReturn(0); /* resumed: keep what is there */
+  PetscCall(OpenOrCreate(w, path, is_int ? H5T_STD_I64LE : H5T_IEEE_F64LE, 1, dims, &dset));
+  /* Fill in parallel slices: a never-written entry keeps the fill value (e.g. -1 = not solved yet). */
+  PetscCall(PetscSplitOwnership(w->comm, &cnt, &n));
+  PetscCallMPI(MPI_Scan(&cnt, &lo, 1, MPIU_INT, MPI_SUM, w->comm));
+  lo -= cnt;
+  PetscCall(PetscMalloc1(cnt + 1, &buf));
+  for (PetscInt i = 0; i < cnt; i++) buf[i] = fill;
+  PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)lo, (hsize_t)cnt, buf));
+  PetscCall(PetscFree(buf));
+  H5Dclose(dset);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterSetArrayEntry(SkuaH5Writer w, const char path[], PetscInt i, PetscReal value)
+{
+  PetscMPIInt rank;
+  hid_t       dset;
+  double      v = value;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(w->comm, &rank));
+  dset = H5Dopen2(w->fid, path, H5P_DEFAULT);
+  PetscCheck(dset >= 0, w->comm, PETSC_ERR_FILE_WRITE, "%s: dataset '%s' does not exist", w->partial, path);
+  PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)i, rank == 0 ? 1 : 0, &v));
+  H5Dclose(dset);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterGetArray(SkuaH5Writer w, const char path[], PetscInt n, PetscReal values[])
+{
+  hid_t   dset;
+  hsize_t dims[1];
+
+  PetscFunctionBegin;
+  PetscCall(SkuaH5DatasetOpen(w->comm, w->partial, w->fid, path, 1, SKUA_H5_NUMBER, &dset, dims));
+  PetscCheck(dims[0] == (hsize_t)n, w->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' has %llu entries, expected %" PetscInt_FMT " (was the partial file written for another problem set?)", w->partial, path, (unsigned long long)dims[0], n);
+  PetscCall(SkuaH5ReadRows(dset, H5T_NATIVE_DOUBLE, 0, dims[0], values));
+  H5Dclose(dset);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterFlush(SkuaH5Writer w)
+{
+  PetscFunctionBegin;
+  PetscCheck(H5Fflush(w->fid, H5F_SCOPE_GLOBAL) >= 0, w->comm, PETSC_ERR_FILE_WRITE, "%s: flush failed", w->partial);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterFinish(SkuaH5Writer *w)
+{
+  PetscMPIInt rank;
+  int         err = 0;
+
+  PetscFunctionBegin;
+  if (!*w) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank((*w)->comm, &rank));
+  H5Fclose((*w)->fid);
+  PetscCallMPI(MPI_Barrier((*w)->comm));
+  if (rank == 0) err = rename((*w)->partial, (*w)->path);
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, (*w)->comm));
+  PetscCheck(!err, (*w)->comm, PETSC_ERR_FILE_WRITE, "Cannot rename '%s' to '%s'", (*w)->partial, (*w)->path);
+  PetscCall(PetscFree(*w));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterAbort(SkuaH5Writer *w, PetscBool remove)
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  if (!*w) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank((*w)->comm, &rank));
+  if ((*w)->fid >= 0) H5Fclose((*w)->fid);
+  PetscCallMPI(MPI_Barrier((*w)->comm));
+  if (rank == 0 && remove) unlink((*w)->partial);
+  PetscCall(PetscFree(*w));
+  PetscFunctionReturn(0);
+}
