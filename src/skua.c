@@ -1,5 +1,6 @@
 /* Skua initialisation: wraps PETSc's and registers every Skua plug-in and log event. */
 #include <skua.h>
+#include <skua/pde.h>
 #include "io/h5util.h"
 
 static char     *skua_command_line = NULL;
@@ -83,6 +84,7 @@ PetscErrorCode SkuaRegisterAll(void)
   if (skua_registered) PetscFunctionReturn(0);
   skua_registered = PETSC_TRUE;
   PetscCall(SkuaIORegisterEvents());
+  PetscCall(SkuaPDEInitializePackage());
   PetscFunctionReturn(0);
 }
 

@@ -1,0 +1,104 @@
+/* Skua PDE families on a 2-D DMDA: deterministic RNG, Gaussian random fields, operators and right-hand sides.
+   The discretizations are documented exactly in docs/pde.md. */
+#ifndef SKUA_PDE_H
+#define SKUA_PDE_H
+
+#include <stdint.h>
+#include <petscdmda.h>
+
+/* ---------------------------------------------------------------------------------------------------------
+   Counter-based RNG (splitmix64 finaliser, Box-Muller normals).
+
+   Word w of stream s under seed S is mix64(key + (w+1)*0x9E3779B97F4A7C15), key = mix64(mix64(S) + s*0x9E3779B97F4A7C15),
+   so any word is computable from (seed, stream, w) alone: results never depend on the rank that computes them
+   and a shorter request is a prefix of a longer one. Normal m uses words 2*(m/2) and 2*(m/2)+1 (Box-Muller pair).
+   --------------------------------------------------------------------------------------------------------- */
+PETSC_EXTERN uint64_t       SkuaRNGMix64(uint64_t);
+PETSC_EXTERN uint64_t       SkuaRNGStreamId(uint64_t sample, PetscInt field_id); /* (sample << 16) | field_id */
+PETSC_EXTERN PetscErrorCode SkuaRNGUniforms(uint64_t seed, uint64_t stream, PetscInt count, PetscReal *out); /* in [0,1) */
+PETSC_EXTERN PetscErrorCode SkuaRNGNormals(uint64_t seed, uint64_t stream, PetscInt count, PetscReal *out);
+
+/* ---------------------------------------------------------------------------------------------------------
+   Gaussian random field on the n x n interior nodes of (0,1)^2, h = 1/(n+1), node (i,j) at ((i+1)h,(j+1)h):
+     G(x,y) = sum_{k,l=1..n} sqrt(lambda_kl) xi_kl 2 sin(k pi x) sin(l pi y),
+     lambda_kl = sigma^2 (pi^2 (k^2+l^2) + tau^2)^(-alpha),
+     xi_kl = SkuaRNGNormals(seed, SkuaRNGStreamId(sample, field_id), n*n)[(l-1)*n + (k-1)].
+   Evaluated with FFTW's 2-D RODFT00 (DST-I); every rank computes the whole field, so it is np-independent.
+   --------------------------------------------------------------------------------------------------------- */
+typedef struct {
+  PetscReal alpha; /* smoothness exponent, > 0 (default 2.5) */
+  PetscReal tau;   /* inverse length scale, >= 0 (default 7) */
+  PetscReal sigma; /* amplitude; <= 0 means tau^(alpha-1), the FNO/SKR convention (default) */
+} SkuaGRFParams;
+
+PETSC_EXTERN PetscErrorCode SkuaGRFParamsDefault(SkuaGRFParams *);
+PETSC_EXTERN PetscErrorCode SkuaGRFEigenvalue(const SkuaGRFParams *, PetscInt k, PetscInt l, PetscReal *lambda);
+/* G: n*n reals, natural order G[j*n+i] (y slow, x fast). Not collective. */
+PETSC_EXTERN PetscErrorCode SkuaGRFSample(PetscInt n, const SkuaGRFParams *, uint64_t seed, uint64_t sample, PetscInt field_id, PetscReal *G);
+
+/* ---------------------------------------------------------------------------------------------------------
+   SkuaPDE: one PDE family on an n x n DMDA (DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, width 1, homogeneous Dirichlet
+   boundary eliminated). Fields are natural-order n*n arrays held in full on every rank.
+
+     family     fields          operator (row p, sums over the 4 neighbours q; boundary u_q = 0)      rhs
+     darcy      K = exp(G)      sum_q k_pq (u_p - u_q)/h^2                                             1
+     poisson    f = G           (4 u_p - sum_q u_q)/h^2                                                f_p
+     helmholtz  kappa           (4 u_p - sum_q u_q)/h^2 - kappa_p^2 u_p,  kappa = k0 (1 + tanh(G)/2)   1
+     heat       K, u0           u_p/dt + sum_q k_pq (u_p - u_q)/h^2,  K = contrast if G > 0 else 1    u^k/dt, u^0 = u0
+   k_pq = 2 K_p K_q/(K_p + K_q) (harmonic mean), k_pq = K_p for a face on the boundary.
+   Field ids for the GRF streams: 0 for the first field, 1 for heat's u0.
+
+   Options (SkuaPDESetFromOptions): -pde_family <darcy|poisson|helmholtz|heat> -pde_n <n> -seed <uint64>
+     -grf_alpha -grf_tau -grf_sigma -helmholtz_k0 (20) -heat_contrast (100) -heat_steps (10) -heat_dt (1e-3)
+   --------------------------------------------------------------------------------------------------------- */
+typedef struct _p_SkuaPDE *SkuaPDE;
+
+typedef enum {
+  SKUA_PDE_DARCY,
+  SKUA_PDE_POISSON,
+  SKUA_PDE_HELMHOLTZ,
+  SKUA_PDE_HEAT
+} SkuaPDEFamily;
+PETSC_EXTERN const char *const SkuaPDEFamilies[]; /* "darcy","poisson","helmholtz","heat" */
+
+PETSC_EXTERN PetscErrorCode SkuaPDEInitializePackage(void);
+PETSC_EXTERN PetscErrorCode SkuaPDECreate(MPI_Comm, SkuaPDE *);
+PETSC_EXTERN PetscErrorCode SkuaPDESetFamily(SkuaPDE, SkuaPDEFamily);
+PETSC_EXTERN PetscErrorCode SkuaPDESetFamilyName(SkuaPDE, const char[]);
+PETSC_EXTERN PetscErrorCode SkuaPDEGetFamily(SkuaPDE, SkuaPDEFamily *);
+PETSC_EXTERN PetscErrorCode SkuaPDESetSize(SkuaPDE, PetscInt n);
+PETSC_EXTERN PetscErrorCode SkuaPDEGetSize(SkuaPDE, PetscInt *n);
+PETSC_EXTERN PetscErrorCode SkuaPDESetSeed(SkuaPDE, uint64_t);
+PETSC_EXTERN PetscErrorCode SkuaPDEGetSeed(SkuaPDE, uint64_t *);
+PETSC_EXTERN PetscErrorCode SkuaPDESetGRFParams(SkuaPDE, const SkuaGRFParams *);
+PETSC_EXTERN PetscErrorCode SkuaPDEGetGRFParams(SkuaPDE, SkuaGRFParams *); /* sigma resolved to its actual value */
+PETSC_EXTERN PetscErrorCode SkuaPDESetHelmholtzK0(SkuaPDE, PetscReal);
+PETSC_EXTERN PetscErrorCode SkuaPDESetHeat(SkuaPDE, PetscReal contrast, PetscInt steps, PetscReal dt);
+PETSC_EXTERN PetscErrorCode SkuaPDEGetHeat(SkuaPDE, PetscReal *contrast, PetscInt *steps, PetscReal *dt);
+PETSC_EXTERN PetscErrorCode SkuaPDEGetHelmholtzK0(SkuaPDE, PetscReal *);
+PETSC_EXTERN PetscErrorCode SkuaPDESetFromOptions(SkuaPDE);
+PETSC_EXTERN PetscErrorCode SkuaPDESetUp(SkuaPDE); /* validates parameters, creates the DMDA */
+PETSC_EXTERN PetscErrorCode SkuaPDEView(SkuaPDE, PetscViewer);
+PETSC_EXTERN PetscErrorCode SkuaPDEGetDM(SkuaPDE, DM *); /* borrowed reference */
+PETSC_EXTERN PetscErrorCode SkuaPDEGetFieldNames(SkuaPDE, PetscInt *nfields, const char *const **names);
+/* Number of consecutive systems per sample, all with the same matrix: 1, or heat_steps for heat. */
+PETSC_EXTERN PetscErrorCode SkuaPDEGetNumSteps(SkuaPDE, PetscInt *nsteps);
+/* fields[f]: caller-allocated n*n arrays (natural order); identical on every rank and for any np. Not collective. */
+PETSC_EXTERN PetscErrorCode SkuaPDESampleFields(SkuaPDE, PetscInt sample, PetscReal *const *fields);
+/* Collective. A from DMCreateMatrix(dm) (MATAIJ, created once, re-filled in place); b from DMCreateGlobalVector.
+   b is the rhs of the first system (heat: u0/dt). */
+PETSC_EXTERN PetscErrorCode SkuaPDEAssemble(SkuaPDE, PetscReal *const *fields, Mat A, Vec b);
+/* Time-dependent families only: b = uprev/dt, the rhs of the next system. */
+PETSC_EXTERN PetscErrorCode SkuaPDEStepRHS(SkuaPDE, Vec uprev, Vec b);
+/* nat: full natural-order n*n array on every rank -> DMDA global Vec. Not communicating. */
+PETSC_EXTERN PetscErrorCode SkuaPDENaturalToGlobal(SkuaPDE, const PetscReal *nat, Vec g);
+/* DMDA global Vec -> full natural-order n*n array on every rank. Collective. */
+PETSC_EXTERN PetscErrorCode SkuaPDEGlobalToNatural(SkuaPDE, Vec g, PetscReal *nat);
+/* A (on the DMDA) -> CSR in natural ordering, rows with sorted columns, gathered on rank 0 of the PDE's
+   communicator (other ranks get nnz = 0 and NULL arrays). Free the arrays with PetscFree. Collective. */
+PETSC_EXTERN PetscErrorCode SkuaPDEGetNaturalCSR(SkuaPDE, Mat A, PetscInt *nnz, PetscInt **rowptr, PetscInt **colidx, PetscScalar **vals);
+PETSC_EXTERN PetscErrorCode SkuaPDEDestroy(SkuaPDE *);
+
+PETSC_EXTERN PetscLogEvent SKUAPDE_Assemble, SKUAPDE_GRF;
+
+#endif

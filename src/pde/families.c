@@ -1,0 +1,191 @@
+/* PDE families (darcy, poisson, helmholtz, heat): parameter fields and 5-point operators on a 2-D DMDA (docs/pde.md). */
+#include "pdeimpl.h"
+
+/* Face coefficient between two nodes: harmonic mean, written so that it is bit-symmetric in (a, b). */
+static inline PetscReal HarmonicMean(PetscReal a, PetscReal b)
+{
+  return 2.0 * (a * b) / (a + b);
+}
+
+/* Rows of  shift*u_p + sum_q k_pq (u_p - u_q)/h^2  for the owned nodes; K is the full natural-order field. */
+static PetscErrorCode AssembleDiffusion(SkuaPDE pde, const PetscReal *K, PetscReal shift, Mat A)
+{
+  const PetscInt  n   = pde->n;
+  const PetscReal ih2 = (PetscReal)(n + 1) * (PetscReal)(n + 1);
+  PetscInt        xs, ys, xm, ym;
+
+  PetscFunctionBegin;
+  PetscCall(DMDAGetCorners(pde->da, &xs, &ys, NULL, &xm, &ym, NULL));
+  for (PetscInt j = ys; j < ys + ym; j++) {
+    for (PetscInt i = xs; i < xs + xm; i++) {
+      const PetscReal Kp = K[j * n + i];
+      /* faces in the fixed order west, east, south, north; a boundary face uses K_p */
+      const PetscReal kw = i > 0 ? HarmonicMean(Kp, K[j * n + i - 1]) : Kp;
+      const PetscReal ke = i < n - 1 ? HarmonicMean(Kp, K[j * n + i + 1]) : Kp;
+      const PetscReal ks = j > 0 ? HarmonicMean(Kp, K[(j - 1) * n + i]) : Kp;
+      const PetscReal kn = j < n - 1 ? HarmonicMean(Kp, K[(j + 1) * n + i]) : Kp;
+      MatStencil      row = {0}, col[5];
+      PetscScalar     v[5];
+      PetscInt        nc = 0;
+
+      row.i = i;
+      row.j = j;
+      if (j > 0) {
+        col[nc].i = i; col[nc].j = j - 1; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ks * ih2;
+      }
+      if (i > 0) {
+        col[nc].i = i - 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -kw * ih2;
+      }
+      col[nc].i = i; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = shift + (kw + ke + ks + kn) * ih2;
+      if (i < n - 1) {
+        col[nc].i = i + 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ke * ih2;
+      }
+      if (j < n - 1) {
+        col[nc].i = i; col[nc].j = j + 1; col[nc].k = 0; col[nc].c = 0; v[nc++] = -kn * ih2;
+      }
+      PetscCall(MatSetValuesStencil(A, 1, &row, nc, col, v, INSERT_VALUES));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Rows of  (4 u_p - sum_q u_q)/h^2 - c_p u_p  for the owned nodes; c == NULL means c = 0. */
+static PetscErrorCode AssembleLaplacian(SkuaPDE pde, const PetscReal *c, Mat A)
+{
+  const PetscInt  n   = pde->n;
+  const PetscReal ih2 = (PetscReal)(n + 1) * (PetscReal)(n + 1);
+  PetscInt        xs, ys, xm, ym;
+
+  PetscFunctionBegin;
+  PetscCall(DMDAGetCorners(pde->da, &xs, &ys, NULL, &xm, &ym, NULL));
+  for (PetscInt j = ys; j < ys + ym; j++) {
+    for (PetscInt i = xs; i < xs + xm; i++) {
+      MatStencil  row = {0}, col[5];
+      PetscScalar v[5];
+      PetscInt    nc = 0;
+
+      row.i = i;
+      row.j = j;
+      if (j > 0) {
+        col[nc].i = i; col[nc].j = j - 1; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ih2;
+      }
+      if (i > 0) {
+        col[nc].i = i - 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ih2;
+      }
+      col[nc].i = i; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = 4.0 * ih2 - (c ? c[j * n + i] : 0.0);
+      if (i < n - 1) {
+        col[nc].i = i + 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ih2;
+      }
+      if (j < n - 1) {
+        col[nc].i = i; col[nc].j = j + 1; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ih2;
+      }
+      PetscCall(MatSetValuesStencil(A, 1, &row, nc, col, v, INSERT_VALUES));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* b_p = value (f == NULL) or b_p = scale * f_p on the owned nodes. */
+static PetscErrorCode FillRHS(SkuaPDE pde, const PetscReal *f, PetscReal value, PetscReal scale, PetscScalar **b)
+{
+  const PetscInt n = pde->n;
+  PetscInt       xs, ys, xm, ym;
+
+  PetscFunctionBegin;
+  PetscCall(DMDAGetCorners(pde->da, &xs, &ys, NULL, &xm, &ym, NULL));
+  for (PetscInt j = ys; j < ys + ym; j++)
+    for (PetscInt i = xs; i < xs + xm; i++) b[j][i] = f ? scale * f[j * n + i] : value;
+  PetscFunctionReturn(0);
+}
+
+/* ---- darcy: -div(exp(G) grad u) = 1 ---- */
+static PetscErrorCode DarcySample(SkuaPDE pde, PetscInt s, PetscReal *const *fields)
+{
+  const PetscInt nn = pde->n * pde->n;
+
+  PetscFunctionBegin;
+  PetscCall(SkuaGRFSample(pde->n, &pde->grf, pde->seed, (uint64_t)s, 0, fields[0]));
+  for (PetscInt m = 0; m < nn; m++) fields[0][m] = PetscExpReal(fields[0][m]);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode DarcyAssemble(SkuaPDE pde, PetscReal *const *fields, Mat A, PetscScalar **b)
+{
+  PetscFunctionBegin;
+  PetscCall(AssembleDiffusion(pde, fields[0], 0.0, A));
+  PetscCall(FillRHS(pde, NULL, 1.0, 0.0, b));
+  PetscFunctionReturn(0);
+}
+
+/* ---- poisson: -lap u = G ---- */
+static PetscErrorCode PoissonSample(SkuaPDE pde, PetscInt s, PetscReal *const *fields)
+{
+  PetscFunctionBegin;
+  PetscCall(SkuaGRFSample(pde->n, &pde->grf, pde->seed, (uint64_t)s, 0, fields[0]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode PoissonAssemble(SkuaPDE pde, PetscReal *const *fields, Mat A, PetscScalar **b)
+{
+  PetscFunctionBegin;
+  PetscCall(AssembleLaplacian(pde, NULL, A));
+  PetscCall(FillRHS(pde, fields[0], 0.0, 1.0, b));
+  PetscFunctionReturn(0);
+}
+
+/* ---- helmholtz: -lap u - kappa^2 u = 1, kappa = k0 (1 + tanh(G)/2) ---- */
+static PetscErrorCode HelmholtzSample(SkuaPDE pde, PetscInt s, PetscReal *const *fields)
+{
+  const PetscInt nn = pde->n * pde->n;
+
+  PetscFunctionBegin;
+  PetscCall(SkuaGRFSample(pde->n, &pde->grf, pde->seed, (uint64_t)s, 0, fields[0]));
+  for (PetscInt m = 0; m < nn; m++) fields[0][m] = pde->k0 * (1.0 + 0.5 * PetscTanhReal(fields[0][m]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode HelmholtzAssemble(SkuaPDE pde, PetscReal *const *fields, Mat A, PetscScalar **b)
+{
+  const PetscInt nn = pde->n * pde->n;
+  PetscReal     *k2;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(nn, &k2));
+  for (PetscInt m = 0; m < nn; m++) k2[m] = fields[0][m] * fields[0][m];
+  PetscCall(AssembleLaplacian(pde, k2, A));
+  PetscCall(PetscFree(k2));
+  PetscCall(FillRHS(pde, NULL, 1.0, 0.0, b));
+  PetscFunctionReturn(0);
+}
+
+/* ---- heat: u_t = div(K grad u), two-phase K, backward Euler ---- */
+static PetscErrorCode HeatSample(SkuaPDE pde, PetscInt s, PetscReal *const *fields)
+{
+  const PetscInt nn = pde->n * pde->n;
+
+  PetscFunctionBegin;
+  PetscCall(SkuaGRFSample(pde->n, &pde->grf, pde->seed, (uint64_t)s, 0, fields[0]));
+  for (PetscInt m = 0; m < nn; m++) fields[0][m] = fields[0][m] > 0 ? pde->contrast : 1.0;
+  PetscCall(SkuaGRFSample(pde->n, &pde->grf, pde->seed, (uint64_t)s, 1, fields[1]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode HeatAssemble(SkuaPDE pde, PetscReal *const *fields, Mat A, PetscScalar **b)
+{
+  PetscFunctionBegin;
+  PetscCall(AssembleDiffusion(pde, fields[0], 1.0 / pde->dt, A));
+  PetscCall(FillRHS(pde, fields[1], 0.0, 1.0 / pde->dt, b));
+  PetscFunctionReturn(0);
+}
+
+static const SkuaPDEOps FamilyOps[] = {
+  {"darcy",     1, {"K", NULL},     PETSC_FALSE, DarcySample,     DarcyAssemble    },
+  {"poisson",   1, {"f", NULL},     PETSC_FALSE, PoissonSample,   PoissonAssemble  },
+  {"helmholtz", 1, {"kappa", NULL}, PETSC_FALSE, HelmholtzSample, HelmholtzAssemble},
+  {"heat",      2, {"K", "u0"},     PETSC_TRUE,  HeatSample,      HeatAssemble     },
+};
+
+const SkuaPDEOps *SkuaPDEFamilyOps(SkuaPDEFamily f)
+{
+  return (f >= SKUA_PDE_DARCY && f <= SKUA_PDE_HEAT) ? &FamilyOps[f] : NULL;
+}
