@@ -139,6 +139,24 @@ def test_resume(np_):
     print("resume: OK")
 
 
+def test_yaml_logview():
+    """Options from a YAML file reach PETSc and Skua; -log_view lists Skua's own events."""
+    d = tmpdir()
+    y = os.path.join(d, "opts.yaml")
+    with open(y, "w") as f:
+        f.write("ksp:\n  type: cg\n  rtol: 1.0e-9\npc:\n  type: jacobi\ninitial_guess: zero\n")
+    out = os.path.join(d, "x.h5")
+    p = run("skua-solve", ["-problem", os.path.join(SOURCE, "inputs", "aniso_diffusion.h5"), "-output", out,
+                           "-options_file_yaml", y, "-log_view"], 2)
+    with h5py.File(out) as F:
+        check(F.attrs["ksp_type"] == "cg" and F.attrs["pc_type"] == "jacobi", "YAML ksp/pc options not applied")
+        check(abs(F.attrs["rtol"] - 1e-9) < 1e-20 and F.attrs["initial_guess"] == "zero", "YAML rtol/initial_guess not applied")
+        check(F["stats/relative_residual"][0] < 1e-8, "CG did not converge to the YAML rtol")
+    for ev in ("SkuaIO_Read", "SkuaIO_Write"):
+        check(ev in p.out, f"-log_view does not show {ev}")
+    print("yaml + log_view: OK")
+
+
 def test_help():
     p = run("skua-solve", ["-help"], 1, check=False)
     for opt in ("-problem", "-output", "-initial_guess", "-resume", "-ksp_type"):
@@ -152,4 +170,5 @@ if __name__ == "__main__":
     ap.add_argument("--np", type=int, default=1)
     a = ap.parse_args()
     {"reference": lambda: test_reference(a.np), "binary": lambda: test_binary(a.np), "sequence_np": test_sequence_np,
-     "resume": lambda: test_resume(a.np), "help": test_help}[a.case]()
+     "resume": lambda: test_resume(a.np), "help": test_help,
+     "yaml_logview": test_yaml_logview}[a.case]()
