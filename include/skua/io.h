@@ -39,6 +39,15 @@ PETSC_EXTERN PetscErrorCode SkuaH5WriterSetAttrReal(SkuaH5Writer w, const char o
 PETSC_EXTERN PetscErrorCode SkuaH5WriterWriteVec(SkuaH5Writer w, const char path[], Vec x);
 /* Reads back a 1-D dataset written earlier (e.g. a finished solution when resuming) into x. */
 PETSC_EXTERN PetscErrorCode SkuaH5WriterReadVec(SkuaH5Writer w, const char path[], Vec x);
+/* N-dimensional float64 (or int64) dataset of the given dims, created if missing (kept on resume, so
+   rows already written survive). Rows are indices along the first dimension. */
+PETSC_EXTERN PetscErrorCode SkuaH5WriterCreateDataset(SkuaH5Writer w, const char path[], PetscBool is_int, PetscInt rank, const PetscInt dims[]);
+/* Collective: writes rows [start, start+count) from rank 0's data (other ranks pass anything, even NULL). */
+PETSC_EXTERN PetscErrorCode SkuaH5WriterWriteRows(SkuaH5Writer w, const char path[], PetscInt start, PetscInt count, const PetscReal data[]);
+/* Collective: every rank reads rows [start, start+count). */
+PETSC_EXTERN PetscErrorCode SkuaH5WriterReadRows(SkuaH5Writer w, const char path[], PetscInt start, PetscInt count, PetscReal data[]);
+/* Reads a string attribute written earlier (e.g. to check a resumed file was made with the same settings). */
+PETSC_EXTERN PetscErrorCode SkuaH5WriterGetAttrString(SkuaH5Writer w, const char obj[], const char name[], char value[], size_t len, PetscBool *found);
 /* Per-system statistics: 1-D arrays of length n created once (filled with fill), set entry by entry. */
 PETSC_EXTERN PetscErrorCode SkuaH5WriterCreateArray(SkuaH5Writer w, const char path[], PetscBool is_int, PetscInt n, PetscReal fill);
 PETSC_EXTERN PetscErrorCode SkuaH5WriterSetArrayEntry(SkuaH5Writer w, const char path[], PetscInt i, PetscReal value);

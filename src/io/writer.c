@@ -186,40 +186,102 @@ PetscErrorCode SkuaH5WriterReadVec(SkuaH5Writer w, const char path[], Vec x)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SkuaH5WriterCreateDataset(SkuaH5Writer w, const char path[], PetscBool is_int, PetscInt rank, const PetscInt dims[])
+{
+  hsize_t hd[8];
+  hid_t   dset;
+
+  PetscFunctionBegin;
+  PetscCheck(rank >= 1 && rank <= 8, w->comm, PETSC_ERR_ARG_OUTOFRANGE, "Dataset rank %" PetscInt_FMT " not in [1, 8]", rank);
+  if (H5Lexists(w->fid, path, H5P_DEFAULT) > 0) PetscFunctionReturn(0); /* resumed: keep what is there */
+  for (PetscInt d = 0; d < rank; d++) hd[d] = (hsize_t)dims[d];
+  PetscCall(OpenOrCreate(w, path, is_int ? H5T_STD_I64LE : H5T_IEEE_F64LE, (int)rank, hd, &dset));
+  H5Dclose(dset);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode OpenExisting(SkuaH5Writer w, const char path[], hid_t *dset)
+{
+  PetscFunctionBegin;
+  *dset = H5Lexists(w->fid, path, H5P_DEFAULT) > 0 ? H5Dopen2(w->fid, path, H5P_DEFAULT) : -1;
+  PetscCheck(*dset >= 0, w->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s' does not exist", w->partial, path);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterWriteRows(SkuaH5Writer w, const char path[], PetscInt start, PetscInt count, const PetscReal data[])
+{
+  PetscMPIInt rank;
+  hid_t       dset;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(w->comm, &rank));
+  PetscCall(OpenExisting(w, path, &dset));
+  PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)start, rank == 0 ? (hsize_t)count : 0, data));
+  H5Dclose(dset);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterReadRows(SkuaH5Writer w, const char path[], PetscInt start, PetscInt count, PetscReal data[])
+{
+  hid_t dset;
+
+  PetscFunctionBegin;
+  PetscCall(OpenExisting(w, path, &dset));
+  PetscCall(SkuaH5ReadRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)start, (hsize_t)count, data));
+  H5Dclose(dset);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterGetAttrString(SkuaH5Writer w, const char obj[], const char name[], char value[], size_t len, PetscBool *found)
+{
+  hid_t attr, type, mtype;
+  char *s = NULL;
+
+  PetscFunctionBegin;
+  *found   = PETSC_FALSE;
+  value[0] = '\0';
+  if (H5Aexists_by_name(w->fid, obj, name, H5P_DEFAULT) <= 0) PetscFunctionReturn(0);
+  attr = H5Aopen_by_name(w->fid, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+  type = H5Aget_type(attr);
+  if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0) {
+    mtype = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mtype, H5T_VARIABLE);
+    H5Tset_cset(mtype, H5T_CSET_UTF8);
+    if (H5Aread(attr, mtype, &s) >= 0 && s) {
+      PetscCall(PetscStrncpy(value, s, len));
+      H5free_memory(s);
+      *found = PETSC_TRUE;
+    }
+    H5Tclose(mtype);
+  }
+  H5Tclose(type);
+  H5Aclose(attr);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SkuaH5WriterCreateArray(SkuaH5Writer w, const char path[], PetscBool is_int, PetscInt n, PetscReal fill)
 {
-  hsize_t  dims[1] = {(hsize_t)n};
-  hid_t    dset;
-  PetscInt lo = 0, cnt = PETSC_DECIDE;
-  double  *buf;
+  PetscMPIInt rank;
+  PetscReal  *buf = NULL;
 
   PetscFunctionBegin;
   if (H5Lexists(w->fid, path, H5P_DEFAULT) > 0) PetscFunctionReturn(0); /* resumed: keep what is there */
-  PetscCall(OpenOrCreate(w, path, is_int ? H5T_STD_I64LE : H5T_IEEE_F64LE, 1, dims, &dset));
-  /* Fill in parallel slices: a never-written entry keeps the fill value (e.g. -1 = not solved yet). */
-  PetscCall(PetscSplitOwnership(w->comm, &cnt, &n));
-  PetscCallMPI(MPI_Scan(&cnt, &lo, 1, MPIU_INT, MPI_SUM, w->comm));
-  lo -= cnt;
-  PetscCall(PetscMalloc1(cnt + 1, &buf));
-  for (PetscInt i = 0; i < cnt; i++) buf[i] = fill;
-  PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)lo, (hsize_t)cnt, buf));
+  PetscCall(SkuaH5WriterCreateDataset(w, path, is_int, 1, &n));
+  /* A never-written entry keeps the fill value (e.g. -1 = not solved yet). */
+  PetscCallMPI(MPI_Comm_rank(w->comm, &rank));
+  if (rank == 0) {
+    PetscCall(PetscMalloc1(n, &buf));
+    for (PetscInt i = 0; i < n; i++) buf[i] = fill;
+  }
+  PetscCall(SkuaH5WriterWriteRows(w, path, 0, n, buf));
   PetscCall(PetscFree(buf));
-  H5Dclose(dset);
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode SkuaH5WriterSetArrayEntry(SkuaH5Writer w, const char path[], PetscInt i, PetscReal value)
 {
-  PetscMPIInt rank;
-  hid_t       dset;
-  double      v = value;
-
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(w->comm, &rank));
-  dset = H5Dopen2(w->fid, path, H5P_DEFAULT);
-  PetscCheck(dset >= 0, w->comm, PETSC_ERR_FILE_WRITE, "%s: dataset '%s' does not exist", w->partial, path);
-  PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)i, rank == 0 ? 1 : 0, &v));
-  H5Dclose(dset);
+  PetscCall(SkuaH5WriterWriteRows(w, path, i, 1, &value));
   PetscFunctionReturn(0);
 }
 
@@ -230,9 +292,9 @@ PetscErrorCode SkuaH5WriterGetArray(SkuaH5Writer w, const char path[], PetscInt 
 
   PetscFunctionBegin;
   PetscCall(SkuaH5DatasetOpen(w->comm, w->partial, w->fid, path, 1, SKUA_H5_NUMBER, &dset, dims));
-  PetscCheck(dims[0] == (hsize_t)n, w->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' has %llu entries, expected %" PetscInt_FMT " (was the partial file written for another problem set?)", w->partial, path, (unsigned long long)dims[0], n);
-  PetscCall(SkuaH5ReadRows(dset, H5T_NATIVE_DOUBLE, 0, dims[0], values));
   H5Dclose(dset);
+  PetscCheck(dims[0] == (hsize_t)n, w->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' has %llu entries, expected %" PetscInt_FMT " (was the partial file written for another problem?)", w->partial, path, (unsigned long long)dims[0], n);
+  PetscCall(SkuaH5WriterReadRows(w, path, 0, n, values));
   PetscFunctionReturn(0);
 }
 
