@@ -4,6 +4,7 @@
 
 #include <petsc.h>
 #include <skua/io.h>
+#include <skua/ksp.h>
 #include <skua/pde.h>
 
 /* Wraps PetscInitialize() and registers every Skua plug-in (KSP types, log events), so options such as

@@ -1,5 +1,6 @@
 /* Skua initialisation: wraps PETSc's and registers every Skua plug-in and log event. */
 #include <skua.h>
+#include <skua/ksp.h>
 #include <skua/pde.h>
 #include "io/h5util.h"
 
@@ -84,6 +85,7 @@ PetscErrorCode SkuaRegisterAll(void)
   if (skua_registered) PetscFunctionReturn(0);
   skua_registered = PETSC_TRUE;
   PetscCall(SkuaIORegisterEvents());
+  PetscCall(SkuaKSPRegisterAll());
   PetscCall(SkuaPDEInitializePackage());
   PetscFunctionReturn(0);
 }

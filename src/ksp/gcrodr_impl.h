@@ -1,0 +1,60 @@
+/* Private data of KSPGCRODR, GCRO-DR(m, k) of Parks, de Sturler, Mackey, Johnson, Maiti, SISC 28(5), 2006. */
+#ifndef SKUA_GCRODR_IMPL_H
+#define SKUA_GCRODR_IMPL_H
+
+#include <petsc/private/kspimpl.h>
+#include <skua/ksp.h>
+
+PETSC_INTERN PetscLogEvent SKUA_GCRODR_Arnoldi, SKUA_GCRODR_Recycle, SKUA_GCRODR_Eig;
+
+typedef struct {
+  PetscInt  m;     /* search-space dimension per cycle: kcur recycled + (m - kcur) Arnoldi vectors */
+  PetscInt  k;     /* requested recycle dimension */
+  PetscBool reuse; /* keep U across KSPSolve() calls */
+
+  /* Storage holds k + 1 recycled vectors so that a complex-conjugate harmonic Ritz pair at the boundary can be
+     kept whole instead of being split. */
+  PetscInt  kmax;
+  PetscInt  kcur;        /* current recycle dimension, 0 <= kcur <= kmax */
+  PetscBool allocated;
+  PetscBool uh_exact;    /* false after KSPGCRODRSetRecycleSpace(): Uh is then refitted from M C (GCRODRFitUh) */
+
+  /* Right preconditioning, operator A M. U lives in solution space and C = A U, so a rebuilt M does not
+     invalidate the pair. Uh = M^{-1} U is the residual-space image, only needed for the harmonic Ritz
+     projection W^T (M^{-1} Vhat); it is carried along by the same linear combinations as U. */
+  Vec       *U, *Uh, *C;
+  Vec       *Unew, *Uhnew, *Cnew;
+  PetscReal *unorm; /* ||U_i||, the D_k scaling of the paper is 1/unorm */
+  Vec       *V;     /* m + 1 Arnoldi vectors (residual space) */
+  Vec       *Z;     /* m vectors Z_j = M V_j (solution space), as in flexible GMRES */
+  Vec        r, t, xold;
+  Vec       *basis; /* kmax + m + 1 Vec handles, to treat [C, V] or [U, Z] as one block */
+  Vec       *basis2;
+
+  /* small dense arrays, column major with leading dimension m + 1 */
+  PetscScalar *H;       /* Hessenberg of the projected Arnoldi process, (m+1) x m */
+  PetscScalar *B;       /* C^T A Z, kmax x m (leading dimension kmax) */
+  PetscScalar *HR;      /* copy of H reduced to triangular form by Givens rotations */
+  PetscScalar *cs, *sn; /* Givens rotations */
+  PetscScalar *g;       /* rotated right-hand side beta e1 */
+  PetscScalar *y;       /* least-squares solution, then scratch */
+  PetscScalar *coef;    /* kmax + m + 1 inner products */
+  PetscScalar *ncoef;   /* their negatives, for VecMAXPY */
+  PetscScalar *G;       /* Ghat, (m+1) x m */
+  PetscScalar *WtV;     /* What^T M^{-1} Vhat, (m+1) x m */
+  PetscScalar *Q;       /* (m+1) x kmax */
+  PetscScalar *Yc;      /* m x kmax (leading dimension m+1) */
+} KSP_GCRODR;
+
+/* gcrodr_recycle.c */
+PETSC_INTERN PetscErrorCode GCRODRUNorms(KSP);
+PETSC_INTERN PetscErrorCode GCRODRRecycleForOperator(KSP, Mat);
+PETSC_INTERN PetscErrorCode GCRODRProjectResidual(KSP, Vec, PetscReal *);
+PETSC_INTERN PetscErrorCode GCRODRUpdateRecycle(KSP, PetscInt);
+
+/* gcrodr_eig.c: harmonic Ritz vectors of the pencil (G^T G, G^T WtV), G and WtV (n+1) x n with leading dimension ld.
+   On return kk <= kmaxallowed columns: Q ((n+1) x kk, orthonormal) and Y (n x kk) with G Y = Q, i.e.
+   Y = P R^{-1} for the thin QR G P = Q R of the selected (real-form) eigenvectors P. */
+PETSC_INTERN PetscErrorCode GCRODRHarmonicRitz(PetscInt n, PetscInt ld, const PetscScalar *G, const PetscScalar *WtV, PetscInt ktarget, PetscInt kmaxallowed, PetscInt *kk, PetscScalar *Q, PetscScalar *Y);
+
+#endif

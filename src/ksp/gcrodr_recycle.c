@@ -1,0 +1,227 @@
+/* Recycle space of GCRO-DR (Parks, de Sturler, Mackey, Johnson, Maiti, SISC 28(5), 2006): re-orthonormalisation for a new operator, projection, harmonic-Ritz update. */
+#include "gcrodr_impl.h"
+
+/* relative size of an R diagonal entry below which a recycled column is numerically dependent on the others */
+#define GCRODR_DROPTOL 1.0e-10
+
+/* ||U_i|| for all i in one reduction; D_k = diag(1/||u_i||) of the paper keeps Ghat well scaled */
+PetscErrorCode GCRODRUNorms(KSP ksp)
+{
+  KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt    i;
+
+  PetscFunctionBegin;
+  for (i = 0; i < gc->kcur; i++) PetscCall(VecNormBegin(gc->U[i], NORM_2, &gc->unorm[i]));
+  for (i = 0; i < gc->kcur; i++) PetscCall(VecNormEnd(gc->U[i], NORM_2, &gc->unorm[i]));
+  PetscFunctionReturn(0);
+}
+
+static void SwapVec(Vec *a, Vec *b)
+{
+  Vec t = *a;
+  *a    = *b;
+  *b    = t;
+}
+
+/* Uh = M^{-1} U is unknown for a space handed in by KSPGCRODRSetRecycleSpace(). For an invariant subspace of A M,
+   span(U) = M span(C), so fit U by M C X in the least-squares sense (thin QR of M C) and take Uh = C X;
+   this costs k preconditioner applications once. */
+static PetscErrorCode GCRODRFitUh(KSP ksp)
+{
+  KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt     kc = gc->kcur, i, j, l, pass;
+  PetscScalar *R, *T;
+  PetscReal    rii, rmax = 0.0;
+  Vec         *Q = gc->Cnew;
+  PetscBool    ok = PETSC_TRUE;
+
+  PetscFunctionBegin;
+  gc->uh_exact = PETSC_TRUE;
+  if (!kc) PetscFunctionReturn(0);
+  PetscCall(PetscCalloc2(kc * kc, &R, kc * kc, &T));
+  for (i = 0; i < kc; i++) PetscCall(KSP_PCApply(ksp, gc->C[i], Q[i]));
+  for (i = 0; i < kc && ok; i++) {
+    for (pass = 0; pass < 2 && i > 0; pass++) {
+      PetscCall(VecMDot(Q[i], i, Q, gc->y));
+      for (l = 0; l < i; l++) {
+        R[l + i * kc] += gc->y[l];
+        gc->ncoef[l] = -gc->y[l];
+      }
+      PetscCall(VecMAXPY(Q[i], i, gc->ncoef, Q));
+    }
+    PetscCall(VecNorm(Q[i], NORM_2, &rii));
+    rmax = PetscMax(rmax, rii);
+    if (!(rii > GCRODR_DROPTOL * rmax)) ok = PETSC_FALSE;
+    else {
+      R[i + i * kc] = rii;
+      PetscCall(VecScale(Q[i], 1.0 / rii));
+    }
+  }
+  if (ok) {
+    /* X = R^{-1} Q^T U, column by column; Uh_j = C X(:, j) */
+    for (j = 0; j < kc; j++) PetscCall(VecMDotBegin(gc->U[j], kc, Q, T + j * kc));
+    for (j = 0; j < kc; j++) PetscCall(VecMDotEnd(gc->U[j], kc, Q, T + j * kc));
+    for (j = 0; j < kc; j++) {
+      PetscScalar *x = T + j * kc;
+
+      for (i = kc - 1; i >= 0; i--) {
+        for (l = i + 1; l < kc; l++) x[i] -= R[i + l * kc] * x[l];
+        x[i] /= R[i + i * kc];
+      }
+      PetscCall(VecSet(gc->Uh[j], 0.0));
+      PetscCall(VecMAXPY(gc->Uh[j], kc, x, gc->C));
+    }
+  } else {
+    /* M C rank deficient: fall back to M = I */
+    PetscCall(PetscInfo(ksp, "GCRODR: M C is rank deficient; taking M^{-1} U = U for the handed-in recycle space\n"));
+    for (j = 0; j < kc; j++) PetscCall(VecCopy(gc->U[j], gc->Uh[j]));
+  }
+  PetscCall(PetscFree2(R, T));
+  PetscFunctionReturn(0);
+}
+
+/* Step 1 of the paper for a new operator: C~ = A U, thin QR C~ = C R by CGS2 with dropping of dependent columns,
+   U <- U R^{-1} (and Uh alike), so that A U = C and C^T C = I hold for the operator of this solve. */
+PetscErrorCode GCRODRRecycleForOperator(KSP ksp, Mat A)
+{
+  KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt    i, l, nk = 0, kc = gc->kcur, pass;
+  PetscReal   maxnorm = 0.0, rii;
+  PetscReal  *cn      = gc->unorm; /* reused as scratch, recomputed at the end */
+
+  PetscFunctionBegin;
+  if (!kc) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventBegin(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
+  for (i = 0; i < kc; i++) PetscCall(KSP_MatMult(ksp, A, gc->U[i], gc->C[i]));
+  for (i = 0; i < kc; i++) PetscCall(VecNormBegin(gc->C[i], NORM_2, &cn[i]));
+  for (i = 0; i < kc; i++) PetscCall(VecNormEnd(gc->C[i], NORM_2, &cn[i]));
+  for (i = 0; i < kc; i++) maxnorm = PetscMax(maxnorm, cn[i]);
+  for (i = 0; i < kc; i++) {
+    PetscScalar *rc = gc->coef;
+
+    PetscCall(PetscArrayzero(rc, nk + 1));
+    for (pass = 0; pass < 2 && nk > 0; pass++) {
+      PetscCall(VecMDot(gc->C[i], nk, gc->C, gc->y));
+      for (l = 0; l < nk; l++) {
+        rc[l] += gc->y[l];
+        gc->ncoef[l] = -gc->y[l];
+      }
+      PetscCall(VecMAXPY(gc->C[i], nk, gc->ncoef, gc->C));
+    }
+    PetscCall(VecNorm(gc->C[i], NORM_2, &rii));
+    if (!(rii > GCRODR_DROPTOL * maxnorm)) {
+      PetscCall(PetscInfo(ksp, "GCRODR: recycled column %" PetscInt_FMT " dropped, |R_ii| = %g vs max %g\n", i, (double)rii, (double)maxnorm));
+      continue;
+    }
+    /* the kept column moves to slot nk; slots in [nk, i) hold dropped columns */
+    SwapVec(&gc->C[nk], &gc->C[i]);
+    SwapVec(&gc->U[nk], &gc->U[i]);
+    SwapVec(&gc->Uh[nk], &gc->Uh[i]);
+    for (l = 0; l < nk; l++) gc->ncoef[l] = -rc[l];
+    if (nk) {
+      PetscCall(VecMAXPY(gc->U[nk], nk, gc->ncoef, gc->U));
+      PetscCall(VecMAXPY(gc->Uh[nk], nk, gc->ncoef, gc->Uh));
+    }
+    PetscCall(VecScale(gc->C[nk], 1.0 / rii));
+    PetscCall(VecScale(gc->U[nk], 1.0 / rii));
+    PetscCall(VecScale(gc->Uh[nk], 1.0 / rii));
+    nk++;
+  }
+  gc->kcur = nk;
+  if (!gc->uh_exact) PetscCall(GCRODRFitUh(ksp));
+  PetscCall(GCRODRUNorms(ksp));
+  PetscCall(PetscLogEventEnd(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* x <- x + U C^T r, r <- r - C C^T r: the best correction from the recycle space, leaves r _|_ range(C) */
+PetscErrorCode GCRODRProjectResidual(KSP ksp, Vec x, PetscReal *rnorm)
+{
+  KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt    i, kc = gc->kcur;
+
+  PetscFunctionBegin;
+  if (!kc) PetscFunctionReturn(0);
+  PetscCall(VecMDot(gc->r, kc, gc->C, gc->coef));
+  PetscCall(VecMAXPY(x, kc, gc->coef, gc->U));
+  for (i = 0; i < kc; i++) gc->ncoef[i] = -gc->coef[i];
+  PetscCall(VecMAXPY(gc->r, kc, gc->ncoef, gc->C));
+  PetscCall(VecNorm(gc->r, NORM_2, rnorm));
+  PetscFunctionReturn(0);
+}
+
+/* Step 4 of the paper after a cycle of j Arnoldi steps: harmonic Ritz vectors of A M over Vhat = [U D, Z_j],
+   with What = [C, V_{j+1}], Ghat = [[D, B], [0, Hbar]] and What^T M^{-1} Vhat = [[C^T Uh D, 0], [V^T Uh D, [I; 0]]]. */
+PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j)
+{
+  KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt     kc = gc->kcur, n = kc + j, ld = gc->m + 1, i, l, kk, kallow;
+  PetscScalar *G = gc->G, *W = gc->WtV, **dots;
+  Vec         *What = gc->basis, *Vhat = gc->basis2;
+  MPI_Comm     comm = PetscObjectComm((PetscObject)ksp);
+  PetscMPIInt  rank;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
+  PetscCall(PetscArrayzero(G, ld * n));
+  PetscCall(PetscArrayzero(W, ld * n));
+  for (i = 0; i < kc; i++) What[i] = gc->C[i];
+  for (i = 0; i <= j; i++) What[kc + i] = gc->V[i];
+  /* only the k (m+1) inner products What^T Uh are new; split-phase so they share one reduction */
+  PetscCall(PetscMalloc1(PetscMax(kc, 1), &dots));
+  for (i = 0; i < kc; i++) {
+    dots[i] = W + i * ld;
+    PetscCall(VecMDotBegin(gc->Uh[i], n + 1, What, dots[i]));
+  }
+  for (i = 0; i < kc; i++) PetscCall(VecMDotEnd(gc->Uh[i], n + 1, What, dots[i]));
+  PetscCall(PetscFree(dots));
+  for (i = 0; i < kc; i++) {
+    for (l = 0; l <= n; l++) W[l + i * ld] /= gc->unorm[i];
+    G[i + i * ld] = 1.0 / gc->unorm[i];
+  }
+  for (i = 0; i < j; i++) {
+    W[kc + i + (kc + i) * ld] = 1.0;
+    for (l = 0; l < kc; l++) G[l + (kc + i) * ld] = gc->B[l + i * gc->kmax];
+    for (l = 0; l <= i + 1; l++) G[kc + l + (kc + i) * ld] = gc->H[l + i * ld];
+  }
+  /* at least one Arnoldi step must remain in the next cycle */
+  kallow = PetscMin(gc->kmax, gc->m - 1);
+  /* Rank 0 decides and broadcasts: ranks must never pick different spaces, whatever LAPACK's round-off
+     (threaded BLAS, a pair at the selection boundary) does; the message is (m+1) k numbers per cycle. */
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) PetscCall(GCRODRHarmonicRitz(n, ld, G, W, gc->k, kallow, &kk, gc->Q, gc->Yc));
+  PetscCallMPI(MPI_Bcast(&kk, 1, MPIU_INT, 0, comm));
+  if (kk) {
+    PetscCallMPI(MPI_Bcast(gc->Q, (PetscMPIInt)(ld * kk), MPIU_SCALAR, 0, comm));
+    PetscCallMPI(MPI_Bcast(gc->Yc, (PetscMPIInt)(ld * kk), MPIU_SCALAR, 0, comm));
+  }
+
+  /* C <- What Q, U <- [U D, Z] Y, Uh <- [Uh D, V] Y */
+  for (i = 0; i < kk; i++)
+    for (l = 0; l < kc; l++) gc->Yc[l + i * ld] /= gc->unorm[l];
+  for (i = 0; i < kk; i++) {
+    PetscCall(VecSet(gc->Cnew[i], 0.0));
+    PetscCall(VecMAXPY(gc->Cnew[i], n + 1, gc->Q + i * ld, What));
+  }
+  for (i = 0; i < kc; i++) Vhat[i] = gc->U[i];
+  for (i = 0; i < j; i++) Vhat[kc + i] = gc->Z[i];
+  for (i = 0; i < kk; i++) {
+    PetscCall(VecSet(gc->Unew[i], 0.0));
+    PetscCall(VecMAXPY(gc->Unew[i], n, gc->Yc + i * ld, Vhat));
+  }
+  for (i = 0; i < kc; i++) Vhat[i] = gc->Uh[i];
+  for (i = 0; i < j; i++) Vhat[kc + i] = gc->V[i];
+  for (i = 0; i < kk; i++) {
+    PetscCall(VecSet(gc->Uhnew[i], 0.0));
+    PetscCall(VecMAXPY(gc->Uhnew[i], n, gc->Yc + i * ld, Vhat));
+  }
+  for (i = 0; i < kk; i++) {
+    SwapVec(&gc->U[i], &gc->Unew[i]);
+    SwapVec(&gc->Uh[i], &gc->Uhnew[i]);
+    SwapVec(&gc->C[i], &gc->Cnew[i]);
+  }
+  gc->kcur = kk;
+  PetscCall(GCRODRUNorms(ksp));
+  PetscCall(PetscLogEventEnd(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
+  PetscFunctionReturn(0);
+}

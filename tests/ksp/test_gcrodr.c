@@ -1,0 +1,419 @@
+/* Unit test of KSPGCRODR (GCRO-DR, Parks et al., SISC 28(5), 2006): GMRES equivalence at k = 0, recycling gains, guesses, Set/Get, errors. */
+#include <unistd.h>
+#include <petscksp.h>
+#include <skua/ksp.h>
+
+typedef enum {
+  FAMILY_CONVDIFF,  /* -div(a grad u) + w . grad u, upwind, wind turning slowly with the sample index */
+  FAMILY_DIFFUSION, /* -div(a grad u), a with a bump modulated by the sample index */
+  FAMILY_HELMHOLTZ  /* -lap u - kappa^2 u, indefinite, kappa field modulated by the sample index */
+} Family;
+
+static const char *FamilyName[] = {"convdiff", "diffusion", "helmholtz"};
+
+static PetscInt nfail = 0;
+
+#define CHECK(cond, ...) \
+  do { \
+    if (!(cond)) { \
+      nfail++; \
+      PetscCall(PetscPrintf(PETSC_COMM_WORLD, "FAIL: " __VA_ARGS__)); \
+    } \
+  } while (0)
+
+static PetscReal Coef(Family f, PetscReal x, PetscReal y, PetscReal s)
+{
+  switch (f) {
+  case FAMILY_CONVDIFF:
+    return 1.0 + 0.5 * PetscSinReal(PETSC_PI * x) * PetscSinReal(PETSC_PI * y);
+  case FAMILY_DIFFUSION:
+    /* a contrast of ~100 between a bump and the background makes restarted GMRES stagnate */
+    return (1.0 + 99.0 * PetscExpReal(-40.0 * ((x - 0.4) * (x - 0.4) + (y - 0.6) * (y - 0.6)))) * (1.0 + 0.05 * s * PetscSinReal(2.0 * PETSC_PI * x + 0.3 * s) * PetscSinReal(PETSC_PI * y));
+  default:
+    return 1.0;
+  }
+}
+
+/* 5-point finite-volume operator on the n x n interior grid of the unit square (Dirichlet), scaled by h^2 */
+static PetscErrorCode BuildMatrix(Family f, PetscInt n, PetscReal s, PetscReal kappa0, Mat *A)
+{
+  PetscInt  rstart, rend, row, N = n * n;
+  PetscReal h = 1.0 / (n + 1);
+
+  PetscFunctionBegin;
+  PetscCall(MatCreateAIJ(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, N, N, 5, NULL, 4, NULL, A));
+  PetscCall(MatGetOwnershipRange(*A, &rstart, &rend));
+  for (row = rstart; row < rend; row++) {
+    PetscInt    i = row % n, j = row / n, cols[5], nc = 0;
+    PetscScalar vals[5], diag = 0.0;
+    PetscReal   x = (i + 1) * h, y = (j + 1) * h;
+    PetscReal   aw = Coef(f, x - 0.5 * h, y, s), ae = Coef(f, x + 0.5 * h, y, s);
+    PetscReal   as = Coef(f, x, y - 0.5 * h, s), an = Coef(f, x, y + 0.5 * h, s);
+    PetscReal   cw = -aw, ce = -ae, cs = -as, cn = -an;
+
+    diag = aw + ae + as + an;
+    if (f == FAMILY_CONVDIFF) {
+      /* wind of speed 60 whose direction turns by 0.05 rad per sample; first-order upwinding */
+      PetscReal th = 0.6 + 0.05 * s, wx = 60.0 * PetscCosReal(th), wy = 60.0 * PetscSinReal(th);
+
+      if (wx > 0) { diag += wx * h; cw -= wx * h; } else { diag -= wx * h; ce += wx * h; }
+      if (wy > 0) { diag += wy * h; cs -= wy * h; } else { diag -= wy * h; cn += wy * h; }
+    } else if (f == FAMILY_HELMHOLTZ) {
+      PetscReal kap = kappa0 * (1.0 + 0.1 * PetscSinReal(PETSC_PI * x) * PetscSinReal(2.0 * PETSC_PI * y)) * (1.0 + 0.004 * s * PetscCosReal(PETSC_PI * (x + y)));
+
+      diag -= kap * kap * h * h;
+    }
+    if (i > 0) { cols[nc] = row - 1; vals[nc++] = cw; }
+    if (i < n - 1) { cols[nc] = row + 1; vals[nc++] = ce; }
+    if (j > 0) { cols[nc] = row - n; vals[nc++] = cs; }
+    if (j < n - 1) { cols[nc] = row + n; vals[nc++] = cn; }
+    cols[nc]   = row;
+    vals[nc++] = diag;
+    PetscCall(MatSetValues(*A, 1, &row, nc, cols, vals, INSERT_VALUES));
+  }
+  PetscCall(MatAssemblyBegin(*A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(*A, MAT_FINAL_ASSEMBLY));
+  PetscFunctionReturn(0);
+}
+
+/* a smooth right-hand side that changes a little with the sample, identical for any number of ranks */
+static PetscErrorCode BuildRHS(Mat A, PetscInt n, PetscReal s, Vec *b)
+{
+  PetscInt     rstart, rend, row;
+  PetscScalar *a;
+  PetscReal    h = 1.0 / (n + 1);
+
+  PetscFunctionBegin;
+  PetscCall(MatCreateVecs(A, NULL, b));
+  PetscCall(VecGetOwnershipRange(*b, &rstart, &rend));
+  PetscCall(VecGetArray(*b, &a));
+  for (row = rstart; row < rend; row++) {
+    PetscReal x = (row % n + 1) * h, y = (row / n + 1) * h;
+
+    a[row - rstart] = h * h * (1.0 + x * y + 0.02 * s * PetscSinReal(3.0 * x));
+  }
+  PetscCall(VecRestoreArray(*b, &a));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode TrueRelResidual(Mat A, Vec x, Vec b, PetscReal *rel)
+{
+  Vec       r;
+  PetscReal rn, bn;
+
+  PetscFunctionBegin;
+  PetscCall(VecDuplicate(b, &r));
+  PetscCall(MatMult(A, x, r));
+  PetscCall(VecAYPX(r, -1.0, b));
+  PetscCall(VecNorm(r, NORM_2, &rn));
+  PetscCall(VecNorm(b, NORM_2, &bn));
+  *rel = rn / bn;
+  PetscCall(VecDestroy(&r));
+  PetscFunctionReturn(0);
+}
+
+/* A KSP of the given type; both methods are right preconditioned so they minimise the same (true) residual */
+static PetscErrorCode MakeKSP(KSPType type, PetscInt m, PetscInt k, PCType pctype, PetscReal rtol, PetscInt maxit, KSP *ksp)
+{
+  PC pc;
+
+  PetscFunctionBegin;
+  PetscCall(KSPCreate(PETSC_COMM_WORLD, ksp));
+  PetscCall(KSPSetType(*ksp, type));
+  PetscCall(KSPSetPCSide(*ksp, PC_RIGHT));
+  PetscCall(KSPGetPC(*ksp, &pc));
+  PetscCall(PCSetType(pc, pctype));
+  PetscCall(KSPSetTolerances(*ksp, rtol, 1e-50, PETSC_DEFAULT, maxit));
+  PetscCall(KSPGMRESSetRestart(*ksp, m)); /* no-op for gcrodr */
+  PetscCall(KSPGCRODRSetRestart(*ksp, m)); /* no-op for gmres */
+  PetscCall(KSPGCRODRSetRecycle(*ksp, k));
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  PetscInt  its;
+  PetscReal relres;
+  KSPConvergedReason reason;
+} SolveInfo;
+
+static PetscErrorCode SolveOne(KSP ksp, Mat A, Vec b, Vec x, PetscBool nonzero, SolveInfo *info)
+{
+  PetscFunctionBegin;
+  PetscCall(KSPSetOperators(ksp, A, A));
+  PetscCall(KSPSetInitialGuessNonzero(ksp, nonzero));
+  PetscCall(KSPSolve(ksp, b, x));
+  PetscCall(KSPGetIterationNumber(ksp, &info->its));
+  PetscCall(KSPGetConvergedReason(ksp, &info->reason));
+  PetscCall(TrueRelResidual(A, x, b, &info->relres));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode TableRow(const char *matrix, const char *method, PetscInt its, PetscReal relres)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "| %-28s | %-22s | %6" PetscInt_FMT " | %9.2e |\n", matrix, method, its, (double)relres));
+  PetscFunctionReturn(0);
+}
+
+/* Check 1: k = 0 is GMRES(m): same iteration count within max(1, its/100) */
+static PetscErrorCode TestGMRESEquivalence(PetscInt n)
+{
+  Mat       A;
+  Vec       b, x;
+  KSP       kg, kr;
+  SolveInfo ig, ir;
+  PetscInt  m[2] = {20, 40}, t;
+  char      name[64], meth[64];
+
+  PetscFunctionBegin;
+  PetscCall(BuildMatrix(FAMILY_CONVDIFF, n, 0.0, 0.0, &A));
+  PetscCall(BuildRHS(A, n, 0.0, &b));
+  PetscCall(VecDuplicate(b, &x));
+  PetscCall(PetscSNPrintf(name, sizeof(name), "convdiff %" PetscInt_FMT "x%" PetscInt_FMT, n, n));
+  for (t = 0; t < 2; t++) {
+    PetscCall(MakeKSP(KSPGMRES, m[t], 0, PCJACOBI, 1e-8, 10000, &kg));
+    PetscCall(MakeKSP(KSPGCRODR, m[t], 0, PCJACOBI, 1e-8, 10000, &kr));
+    PetscCall(SolveOne(kg, A, b, x, PETSC_FALSE, &ig));
+    PetscCall(SolveOne(kr, A, b, x, PETSC_FALSE, &ir));
+    PetscCall(PetscSNPrintf(meth, sizeof(meth), "gmres(%" PetscInt_FMT ")", m[t]));
+    PetscCall(TableRow(name, meth, ig.its, ig.relres));
+    PetscCall(PetscSNPrintf(meth, sizeof(meth), "gcrodr(%" PetscInt_FMT ",0)", m[t]));
+    PetscCall(TableRow(name, meth, ir.its, ir.relres));
+    CHECK(ig.reason > 0 && ir.reason > 0, "check 1 (m=%" PetscInt_FMT "): not converged: gmres reason %d, gcrodr reason %d\n", m[t], (int)ig.reason, (int)ir.reason);
+    CHECK(PetscAbsInt(ig.its - ir.its) <= PetscMax(1, ig.its / 100), "check 1 (m=%" PetscInt_FMT "): gcrodr(m,0) took %" PetscInt_FMT " iterations, gmres(m) %" PetscInt_FMT "; they must agree within max(1, its/100)\n", m[t], ir.its, ig.its);
+    CHECK(ir.relres <= 1.01e-8, "check 1 (m=%" PetscInt_FMT "): gcrodr(m,0) true relative residual %g > rtol\n", m[t], (double)ir.relres);
+    PetscCall(KSPDestroy(&kg));
+    PetscCall(KSPDestroy(&kr));
+  }
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&b));
+  PetscCall(MatDestroy(&A));
+  PetscFunctionReturn(0);
+}
+
+/* Checks 2-4 on one sequence of slowly varying systems */
+static PetscErrorCode TestSequence(Family f, PetscInt n, PetscInt nsamples, PetscReal rtol, PCType pctype, PetscReal kappa0, PetscInt maxit, PetscBool strict)
+{
+  Mat       *A;
+  Vec       *b, x, xprev;
+  KSP        kg, kr, kw, kfresh, kset;
+  SolveInfo  ig, ir, iw;
+  PetscInt   s, totg = 0, totr = 0, totw = 0, kU = 0, mid = nsamples; /* one extra system, never seen by the sequence, for check 4 */
+  Vec       *U;
+  char       name[64];
+  const char *fam = FamilyName[f];
+  double      tg = 0.0, tr = 0.0; /* informational only: timing never gates a test */
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(nsamples + 1, &A, nsamples + 1, &b));
+  for (s = 0; s <= nsamples; s++) {
+    PetscCall(BuildMatrix(f, n, (PetscReal)s, kappa0, &A[s]));
+    PetscCall(BuildRHS(A[s], n, (PetscReal)s, &b[s]));
+  }
+  PetscCall(VecDuplicate(b[0], &x));
+  PetscCall(VecDuplicate(b[0], &xprev));
+  PetscCall(MakeKSP(KSPGMRES, 40, 0, pctype, rtol, maxit, &kg));
+  PetscCall(MakeKSP(KSPGCRODR, 40, 20, pctype, rtol, maxit, &kr));
+  PetscCall(MakeKSP(KSPGCRODR, 40, 20, pctype, rtol, maxit, &kw));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\n%s %" PetscInt_FMT "x%" PetscInt_FMT ", %" PetscInt_FMT " systems, rtol %g, pc %s\n", fam, n, n, nsamples, (double)rtol, pctype));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "| sample | gmres(40) | gcrodr(40,20) | gcrodr(40,20) warm start | gcrodr true rel. res. |\n|---|---|---|---|---|\n"));
+  for (s = 0; s < nsamples; s++) {
+    double t0 = MPI_Wtime(), t1, t2;
+
+    PetscCall(SolveOne(kg, A[s], b[s], x, PETSC_FALSE, &ig));
+    t1 = MPI_Wtime();
+    PetscCall(SolveOne(kr, A[s], b[s], x, PETSC_FALSE, &ir));
+    t2 = MPI_Wtime();
+    tg += t1 - t0;
+    tr += t2 - t1;
+    /* check 3: previous solution as initial guess */
+    PetscCall(SolveOne(kw, A[s], b[s], xprev, s > 0 ? PETSC_TRUE : PETSC_FALSE, &iw));
+    totg += ig.its;
+    totr += ir.its;
+    totw += iw.its;
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "| %" PetscInt_FMT " | %" PetscInt_FMT "%s | %" PetscInt_FMT " | %" PetscInt_FMT " | %.2e |\n", s, ig.its, ig.reason > 0 ? "" : " (not conv.)", ir.its, iw.its, (double)ir.relres));
+    if (strict) {
+      CHECK(ir.reason > 0, "check 2: %s sample %" PetscInt_FMT ": gcrodr did not converge (reason %d)\n", fam, s, (int)ir.reason);
+      CHECK(ir.relres <= 1.01 * rtol, "check 2: %s sample %" PetscInt_FMT ": gcrodr true relative residual %g > 1.01 rtol\n", fam, s, (double)ir.relres);
+      CHECK(iw.reason > 0, "check 3: %s sample %" PetscInt_FMT ": warm-started gcrodr did not converge (reason %d)\n", fam, s, (int)iw.reason);
+      CHECK(iw.relres <= 1.01 * rtol, "check 3: %s sample %" PetscInt_FMT ": warm-started gcrodr true relative residual %g > 1.01 rtol\n", fam, s, (double)iw.relres);
+    }
+  }
+  PetscCall(PetscSNPrintf(name, sizeof(name), "%s %" PetscInt_FMT "x%" PetscInt_FMT " (total of %" PetscInt_FMT ")", fam, n, n, nsamples));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\n| matrix | method | its | rel. res. (last) |\n|---|---|---|---|\n"));
+  PetscCall(TableRow(name, "gmres(40)", totg, ig.relres));
+  PetscCall(TableRow(name, "gcrodr(40,20)", totr, ir.relres));
+  PetscCall(TableRow(name, "gcrodr(40,20) warm", totw, iw.relres));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "(wall time, informational: gmres(40) %.3f s, gcrodr(40,20) %.3f s)\n", tg, tr));
+  if (strict) CHECK(2 * totr <= totg, "check 2: %s: gcrodr(40,20) needed %" PetscInt_FMT " iterations in total, more than half of gmres(40)'s %" PetscInt_FMT "\n", fam, totr, totg);
+
+  if (strict) {
+    /* check 3b: the exact solution as initial guess must be honoured: zero iterations */
+    PetscCall(KSPSetTolerances(kw, 1e-12, 1e-50, PETSC_DEFAULT, maxit));
+    PetscCall(SolveOne(kw, A[0], b[0], x, PETSC_FALSE, &iw));
+    PetscCall(KSPSetTolerances(kw, rtol, 1e-50, PETSC_DEFAULT, maxit));
+    PetscCall(SolveOne(kw, A[0], b[0], x, PETSC_TRUE, &iw));
+    CHECK(iw.its == 0 && iw.reason > 0, "check 3: restarting from a converged solution took %" PetscInt_FMT " iterations (reason %d); the initial guess was not used\n", iw.its, (int)iw.reason);
+
+    /* check 4: a recycle space handed from one KSP to a fresh one must beat a fresh start on the next matrix */
+    PetscCall(MakeKSP(KSPGCRODR, 40, 20, pctype, rtol, maxit, &kfresh));
+    PetscCall(MakeKSP(KSPGCRODR, 40, 20, pctype, rtol, maxit, &kset));
+    PetscCall(KSPGCRODRGetRecycleSpace(kr, &kU, &U)); /* kr last solved A[nsamples-1] */
+    CHECK(kU > 0 && kU <= 21, "check 4: recycle space dimension %" PetscInt_FMT " after a sequence, expected 1..21\n", kU);
+    PetscCall(KSPGCRODRSetRecycleSpace(kset, kU, U));
+    PetscCall(SolveOne(kset, A[mid], b[mid], x, PETSC_FALSE, &ir));
+    PetscCall(SolveOne(kfresh, A[mid], b[mid], x, PETSC_FALSE, &ig));
+    PetscCall(PetscSNPrintf(name, sizeof(name), "%s %" PetscInt_FMT "x%" PetscInt_FMT " sample %" PetscInt_FMT, fam, n, n, mid));
+    PetscCall(TableRow(name, "gcrodr fresh", ig.its, ig.relres));
+    PetscCall(TableRow(name, "gcrodr with Set(U)", ir.its, ir.relres));
+    CHECK(ir.reason > 0 && ir.relres <= 1.01 * rtol, "check 4: solve with a handed-over recycle space: reason %d, true relative residual %g\n", (int)ir.reason, (double)ir.relres);
+    CHECK(ir.its < ig.its, "check 4: with the handed-over recycle space %" PetscInt_FMT " iterations, fresh %" PetscInt_FMT "; expected fewer\n", ir.its, ig.its);
+    PetscCall(KSPDestroy(&kfresh));
+    PetscCall(KSPDestroy(&kset));
+  }
+
+  PetscCall(KSPDestroy(&kg));
+  PetscCall(KSPDestroy(&kr));
+  PetscCall(KSPDestroy(&kw));
+  for (s = 0; s <= nsamples; s++) {
+    PetscCall(MatDestroy(&A[s]));
+    PetscCall(VecDestroy(&b[s]));
+  }
+  PetscCall(PetscFree2(A, b));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&xprev));
+  PetscFunctionReturn(0);
+}
+
+/* Check 5 (API): bad k is refused with an error, Set* on a non-gcrodr KSP is a no-op, KSPView shows the settings */
+static PetscErrorCode TestAPI(void)
+{
+  KSP            ksp;
+  Mat            A;
+  Vec            b, x;
+  PetscErrorCode ierr;
+  PetscInt       k = -1;
+  Vec           *U;
+  PetscViewer        sv;
+  char               buf[4096], fname[128];
+  long               pid;
+  int                viewok = 0;
+  PetscMPIInt        rank;
+  KSPConvergedReason reason;
+  PetscReal          rel;
+
+  PetscFunctionBegin;
+  PetscCall(BuildMatrix(FAMILY_CONVDIFF, 8, 0.0, 0.0, &A));
+  PetscCall(BuildRHS(A, 8, 0.0, &b));
+  PetscCall(VecDuplicate(b, &x));
+
+  /* k >= m through the options database must fail with an error, not run */
+  PetscCall(KSPCreate(PETSC_COMM_WORLD, &ksp));
+  PetscCall(KSPSetOptionsPrefix(ksp, "bad_"));
+  PetscCall(KSPSetType(ksp, KSPGCRODR));
+  PetscCall(PetscOptionsSetValue(NULL, "-bad_ksp_gcrodr_restart", "10"));
+  PetscCall(PetscOptionsSetValue(NULL, "-bad_ksp_gcrodr_recycle", "10"));
+  PetscCall(KSPSetFromOptions(ksp));
+  PetscCall(KSPSetOperators(ksp, A, A));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = KSPSetUp(ksp);
+  PetscCall(PetscPopErrorHandler());
+  CHECK(ierr != 0, "check 5: -ksp_gcrodr_recycle 10 with -ksp_gcrodr_restart 10 was accepted\n");
+  PetscCall(PetscOptionsClearValue(NULL, "-bad_ksp_gcrodr_restart"));
+  PetscCall(PetscOptionsClearValue(NULL, "-bad_ksp_gcrodr_recycle"));
+  PetscCall(KSPDestroy(&ksp));
+
+  /* the same through the API must fail at set-up */
+  PetscCall(KSPCreate(PETSC_COMM_WORLD, &ksp));
+  PetscCall(KSPSetType(ksp, KSPGCRODR));
+  PetscCall(KSPGCRODRSetRestart(ksp, 5));
+  PetscCall(KSPGCRODRSetRecycle(ksp, 7));
+  PetscCall(KSPSetOperators(ksp, A, A));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = KSPSetUp(ksp);
+  PetscCall(PetscPopErrorHandler());
+  CHECK(ierr != 0, "check 5: KSPGCRODRSetRecycle(7) with restart 5 was accepted at KSPSetUp\n");
+  PetscCall(KSPDestroy(&ksp));
+
+  /* Set* on gmres are no-ops and Get reports no space */
+  PetscCall(KSPCreate(PETSC_COMM_WORLD, &ksp));
+  PetscCall(KSPSetType(ksp, KSPGMRES));
+  PetscCall(KSPGCRODRSetRecycle(ksp, 5));
+  PetscCall(KSPGCRODRSetReuse(ksp, PETSC_FALSE));
+  PetscCall(KSPGCRODRGetRecycleSpace(ksp, &k, &U));
+  CHECK(k == 0 && U == NULL, "check 5: KSPGCRODRGetRecycleSpace on gmres returned k = %" PetscInt_FMT "\n", k);
+  PetscCall(KSPDestroy(&ksp));
+
+  /* reuse = false must discard the space at each solve, but the solve still recycles within itself */
+  PetscCall(KSPCreate(PETSC_COMM_WORLD, &ksp));
+  PetscCall(KSPSetType(ksp, KSPGCRODR));
+  PetscCall(KSPGCRODRSetRestart(ksp, 6));
+  PetscCall(KSPGCRODRSetRecycle(ksp, 2));
+  PetscCall(KSPGCRODRSetReuse(ksp, PETSC_FALSE));
+  PetscCall(KSPSetOperators(ksp, A, A));
+  PetscCall(KSPSetTolerances(ksp, 1e-10, 1e-50, PETSC_DEFAULT, 1000));
+  PetscCall(KSPSolve(ksp, b, x));
+  PetscCall(KSPGetConvergedReason(ksp, &reason));
+  PetscCall(TrueRelResidual(A, x, b, &rel));
+  CHECK(reason > 0 && rel <= 1.01e-10, "check 5: gcrodr(6,2) without reuse: reason %d, true relative residual %g\n", (int)reason, (double)rel);
+  /* KSPView: ASCII output goes to a file named after rank 0's pid, read back on rank 0 */
+  pid = (long)getpid();
+  PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, PETSC_COMM_WORLD));
+  PetscCall(PetscSNPrintf(fname, sizeof(fname), "test_gcrodr_view_%ld.txt", pid));
+  PetscCall(PetscViewerASCIIOpen(PETSC_COMM_WORLD, fname, &sv));
+  PetscCall(KSPView(ksp, sv));
+  PetscCall(PetscViewerDestroy(&sv));
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  if (rank == 0) {
+    FILE  *fp = fopen(fname, "r");
+    size_t len = fp ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+
+    buf[len] = 0;
+    if (fp) fclose(fp);
+    remove(fname);
+    viewok = (strstr(buf, "restart m=6") && strstr(buf, "recycle k=2") && strstr(buf, "reuse across solves false") && strstr(buf, "current recycle space dimension")) ? 1 : 0;
+    if (!viewok) PetscCall(PetscPrintf(PETSC_COMM_SELF, "KSPView output was:\n%s\n", buf));
+  }
+  PetscCallMPI(MPI_Bcast(&viewok, 1, MPI_INT, 0, PETSC_COMM_WORLD));
+  CHECK(viewok, "check 5: KSPView output lacks the GCRO-DR settings\n");
+  PetscCall(KSPDestroy(&ksp));
+
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&b));
+  PetscCall(MatDestroy(&A));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  PetscInt  n1 = 32, n2 = 32, ns = 10, nh = 64, nsh = 10;
+  PetscReal kappa = 20.0;
+  PetscBool helmholtz = PETSC_FALSE;
+  PetscMPIInt size;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, "Unit test of KSPGCRODR"));
+  PetscCall(SkuaKSPRegisterAll());
+  PetscCall(SkuaKSPRegisterAll()); /* idempotent */
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-n1", &n1, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-n2", &n2, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-nsamples", &ns, NULL));
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-helmholtz", &helmholtz, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-helmholtz_n", &nh, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-helmholtz_nsamples", &nsh, NULL));
+  PetscCall(PetscOptionsGetReal(NULL, NULL, "-helmholtz_kappa", &kappa, NULL));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "test_gcrodr on %d MPI ranks\n\n| matrix | method | its | true rel. res. |\n|---|---|---|---|\n", (int)size));
+
+  PetscCall(TestGMRESEquivalence(n1));
+  PetscCall(TestSequence(FAMILY_DIFFUSION, n2, ns, 1e-8, PCJACOBI, 0.0, 10000, PETSC_TRUE));
+  PetscCall(TestAPI());
+  if (helmholtz) {
+    PetscCall(TestSequence(FAMILY_HELMHOLTZ, nh, nsh, 1e-8, PCJACOBI, kappa, 20000, PETSC_FALSE));
+    PetscCall(TestSequence(FAMILY_HELMHOLTZ, nh, nsh, 1e-8, PCNONE, kappa, 20000, PETSC_FALSE));
+  }
+
+  if (nfail) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\ntest_gcrodr: %" PetscInt_FMT " check(s) FAILED\n", nfail));
+  else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\ntest_gcrodr: all checks passed\n"));
+  PetscCall(PetscFinalize());
+  return nfail ? 1 : 0;
+}
