@@ -9,6 +9,8 @@ PetscLogEvent SKUA_GCRODR_Arnoldi, SKUA_GCRODR_Recycle, SKUA_GCRODR_Eig;
 #define GCRODR_REVERT 1.5
 /* a true residual this many times the cycle's estimate triggers a rebuild of C = A U */
 #define GCRODR_GAP 2.0
+/* a second Gram-Schmidt pass runs when the first one leaves less than this fraction of ||w|| (1/sqrt 2) */
+#define GCRODR_REORTH 0.7071067811865476
 
 static PetscErrorCode GCRODRFreeStorage(KSP ksp)
 {
@@ -81,7 +83,7 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
   PetscInt     kc = gc->kcur, jmax = gc->m - kc, ld = gc->m + 1, j = 0, i, l, nb, pass;
   PetscScalar *H = gc->H, *HR = gc->HR, *g = gc->g, *y = gc->y;
-  PetscReal    hnew, ssq, rnorm;
+  PetscReal    hnew = 0.0, wnorm0, ssq, rnorm;
   PetscBool    breakdown = PETSC_FALSE;
   Vec         *basis     = gc->basis;
 
@@ -98,20 +100,28 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
 
     PetscCall(KSP_PCApply(ksp, gc->V[j], gc->Z[j]));
     PetscCall(KSP_MatMult(ksp, A, gc->Z[j], w));
-    /* classical Gram-Schmidt twice against [C, V_1..V_j]: one reduction per pass, and the second pass restores
-       the orthogonality of C that a single pass loses when w is nearly in range(C) */
+    /* classical Gram-Schmidt against [C, V_1..V_j], repeated only when the first pass cancelled most of w
+       (Kahan-Parlett "twice is enough": ||w'|| < ||w||/sqrt(2)); that is the case in which one pass loses
+       orthogonality, e.g. when w lies nearly in range(C). ||w|| shares the reduction of the first pass. */
     basis[kc + j] = gc->V[j];
     nb            = kc + j + 1;
     PetscCall(PetscArrayzero(gc->coef, nb));
+    PetscCall(VecNormBegin(w, NORM_2, &wnorm0));
+    PetscCall(VecMDotBegin(w, nb, basis, y));
+    PetscCall(VecNormEnd(w, NORM_2, &wnorm0));
+    PetscCall(VecMDotEnd(w, nb, basis, y));
     for (pass = 0; pass < 2; pass++) {
-      PetscCall(VecMDot(w, nb, basis, y));
+      if (pass == 1) {
+        if (hnew >= GCRODR_REORTH * wnorm0) break;
+        PetscCall(VecMDot(w, nb, basis, y));
+      }
       for (l = 0; l < nb; l++) {
         gc->coef[l] += y[l];
         gc->ncoef[l] = -y[l];
       }
       PetscCall(VecMAXPY(w, nb, gc->ncoef, basis));
+      PetscCall(VecNorm(w, NORM_2, &hnew));
     }
-    PetscCall(VecNorm(w, NORM_2, &hnew));
     if (PetscIsInfOrNanReal(hnew)) {
       PetscCall(PetscLogEventEnd(SKUA_GCRODR_Arnoldi, ksp, 0, 0, 0));
       KSPCheckNorm(ksp, hnew);
