@@ -12,22 +12,55 @@ PetscLogEvent SKUA_GCRODR_Arnoldi, SKUA_GCRODR_Recycle, SKUA_GCRODR_Eig;
 /* a second Gram-Schmidt pass runs when the first one leaves less than this fraction of ||w|| (1/sqrt 2) */
 #define GCRODR_REORTH 0.7071067811865476
 
+/* n vectors of tmpl's layout in one contiguous column-major array. */
+static PetscErrorCode GCRODRBlockCreate(Vec tmpl, PetscInt n, PetscScalar **array, Vec **v)
+{
+  PetscInt  nloc, N;
+  VecType   type;
+  MPI_Comm  comm;
+  PetscBool seq, mpi;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetComm((PetscObject)tmpl, &comm));
+  PetscCall(VecGetLocalSize(tmpl, &nloc));
+  PetscCall(VecGetSize(tmpl, &N));
+  PetscCall(VecGetType(tmpl, &type));
+  PetscCall(PetscStrcmp(type, VECSEQ, &seq));
+  PetscCall(PetscStrcmp(type, VECMPI, &mpi));
+  PetscCheck(seq || mpi, comm, PETSC_ERR_SUP, "KSPGCRODR works on standard (seq or mpi) vectors, not type %s", type);
+  PetscCall(PetscCalloc1((size_t)nloc * n + 1, array));
+  PetscCall(PetscMalloc1(n, v));
+  for (PetscInt i = 0; i < n; i++) {
+    if (seq) PetscCall(VecCreateSeqWithArray(comm, 1, nloc, *array + (size_t)i * nloc, &(*v)[i]));
+    else PetscCall(VecCreateMPIWithArray(comm, 1, nloc, N, *array + (size_t)i * nloc, &(*v)[i]));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GCRODRBlockDestroy(PetscInt n, PetscScalar **array, Vec **v)
+{
+  PetscFunctionBegin;
+  if (!*v) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < n; i++) PetscCall(VecDestroy(&(*v)[i]));
+  PetscCall(PetscFree(*v));
+  PetscCall(PetscFree(*array));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode GCRODRFreeStorage(KSP ksp)
 {
   KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
 
   PetscFunctionBegin;
   if (!gc->allocated) PetscFunctionReturn(0);
-  if (gc->kmax) {
-    PetscCall(VecDestroyVecs(gc->kmax, &gc->U));
-    PetscCall(VecDestroyVecs(gc->kmax, &gc->Uh));
-    PetscCall(VecDestroyVecs(gc->kmax, &gc->C));
-    PetscCall(VecDestroyVecs(gc->kmax, &gc->Unew));
-    PetscCall(VecDestroyVecs(gc->kmax, &gc->Uhnew));
-    PetscCall(VecDestroyVecs(gc->kmax, &gc->Cnew));
-  }
-  PetscCall(VecDestroyVecs(gc->m + 1, &gc->V));
-  PetscCall(VecDestroyVecs(gc->m, &gc->Z));
+  PetscCall(GCRODRBlockDestroy(gc->kmax, &gc->Ua, &gc->U));
+  PetscCall(GCRODRBlockDestroy(gc->kmax, &gc->Uha, &gc->Uh));
+  PetscCall(GCRODRBlockDestroy(gc->kmax, &gc->Ca, &gc->C));
+  PetscCall(GCRODRBlockDestroy(gc->kmax, &gc->Unewa, &gc->Unew));
+  PetscCall(GCRODRBlockDestroy(gc->kmax, &gc->Uhnewa, &gc->Uhnew));
+  PetscCall(GCRODRBlockDestroy(gc->kmax, &gc->Cnewa, &gc->Cnew));
+  PetscCall(GCRODRBlockDestroy(gc->m + 1, &gc->Va, &gc->V));
+  PetscCall(GCRODRBlockDestroy(gc->m, &gc->Za, &gc->Z));
   PetscCall(VecDestroy(&gc->r));
   PetscCall(VecDestroy(&gc->t));
   PetscCall(VecDestroy(&gc->xold));
@@ -53,15 +86,16 @@ static PetscErrorCode GCRODRAllocate(KSP ksp, Vec tmpl)
   gc->kmax = gc->k ? gc->k + 1 : 0;
   kx       = PetscMax(gc->kmax, 1);
   if (gc->kmax) {
-    PetscCall(VecDuplicateVecs(tmpl, gc->kmax, &gc->U));
-    PetscCall(VecDuplicateVecs(tmpl, gc->kmax, &gc->Uh));
-    PetscCall(VecDuplicateVecs(tmpl, gc->kmax, &gc->C));
-    PetscCall(VecDuplicateVecs(tmpl, gc->kmax, &gc->Unew));
-    PetscCall(VecDuplicateVecs(tmpl, gc->kmax, &gc->Uhnew));
-    PetscCall(VecDuplicateVecs(tmpl, gc->kmax, &gc->Cnew));
+    PetscCall(GCRODRBlockCreate(tmpl, gc->kmax, &gc->Ua, &gc->U));
+    PetscCall(GCRODRBlockCreate(tmpl, gc->kmax, &gc->Uha, &gc->Uh));
+    PetscCall(GCRODRBlockCreate(tmpl, gc->kmax, &gc->Ca, &gc->C));
+    PetscCall(GCRODRBlockCreate(tmpl, gc->kmax, &gc->Unewa, &gc->Unew));
+    PetscCall(GCRODRBlockCreate(tmpl, gc->kmax, &gc->Uhnewa, &gc->Uhnew));
+    PetscCall(GCRODRBlockCreate(tmpl, gc->kmax, &gc->Cnewa, &gc->Cnew));
   }
-  PetscCall(VecDuplicateVecs(tmpl, m + 1, &gc->V));
-  PetscCall(VecDuplicateVecs(tmpl, m, &gc->Z));
+  PetscCall(GCRODRBlockCreate(tmpl, m + 1, &gc->Va, &gc->V));
+  PetscCall(GCRODRBlockCreate(tmpl, m, &gc->Za, &gc->Z));
+  PetscCall(VecGetLocalSize(tmpl, &gc->nloc));
   PetscCall(VecDuplicate(tmpl, &gc->r));
   PetscCall(VecDuplicate(tmpl, &gc->t));
   PetscCall(VecDuplicate(tmpl, &gc->xold));

@@ -24,6 +24,10 @@ typedef struct {
      projection W^T (M^{-1} Vhat); it is carried along by the same linear combinations as U. */
   Vec       *U, *Uh, *C;
   Vec       *Unew, *Uhnew, *Cnew;
+  /* Each family of vectors lives in one column-major array (vector i at offset i * nloc), so the recycle
+     update and its inner products are BLAS-3 GEMMs rather than k (m+1) separate vector updates. */
+  PetscScalar *Ua, *Uha, *Ca, *Unewa, *Uhnewa, *Cnewa, *Va, *Za;
+  PetscInt     nloc;
   PetscReal *unorm; /* ||U_i||, the D_k scaling of the paper is 1/unorm */
   Vec       *V;     /* m + 1 Arnoldi vectors (residual space) */
   Vec       *Z;     /* m vectors Z_j = M V_j (solution space), as in flexible GMRES */

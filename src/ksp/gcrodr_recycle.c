@@ -1,5 +1,6 @@
 /* Recycle space of GCRO-DR (Parks, de Sturler, Mackey, Johnson, Maiti, SISC 28(5), 2006): re-orthonormalisation for a new operator, projection, harmonic-Ritz update. */
 #include "gcrodr_impl.h"
+#include <petscblaslapack.h>
 
 /* relative size of an R diagonal entry below which a recycled column is numerically dependent on the others */
 #define GCRODR_DROPTOL 1.0e-10
@@ -16,11 +17,61 @@ PetscErrorCode GCRODRUNorms(KSP ksp)
   PetscFunctionReturn(0);
 }
 
-static void SwapVec(Vec *a, Vec *b)
+/* Exchanges two families of recycled vectors (handles and storage) after an update built the new one. */
+static void SwapBlock(Vec **a, PetscScalar **aa, Vec **b, PetscScalar **ba)
 {
-  Vec t = *a;
-  *a    = *b;
-  *b    = t;
+  Vec         *t  = *a;
+  PetscScalar *ta = *aa;
+
+  *a  = *b;
+  *aa = *ba;
+  *b  = t;
+  *ba = ta;
+}
+
+/* Local block product Out (nloc x ncol) = beta Out + In (nloc x nin) * S (nin x ncol, leading dimension lds). */
+static PetscErrorCode BlockGemm(PetscInt nloc, PetscInt ncol, PetscInt nin, const PetscScalar *In, const PetscScalar *S, PetscInt lds, PetscScalar beta, PetscScalar *Out)
+{
+  PetscBLASInt m, n, k, lda, ldb;
+  PetscScalar  one = 1.0;
+
+  PetscFunctionBegin;
+  if (!nloc || !ncol) PetscFunctionReturn(0);
+  PetscCall(PetscBLASIntCast(nloc, &m));
+  PetscCall(PetscBLASIntCast(ncol, &n));
+  PetscCall(PetscBLASIntCast(nin, &k));
+  PetscCall(PetscBLASIntCast(nloc, &lda));
+  PetscCall(PetscBLASIntCast(PetscMax(lds, 1), &ldb));
+  if (!k) {
+    if (beta == 0.0) PetscCall(PetscArrayzero(Out, (size_t)nloc * ncol));
+    PetscFunctionReturn(0);
+  }
+  PetscCallBLAS("BLASgemm", BLASgemm_("N", "N", &m, &n, &k, &one, In, &lda, S, &ldb, &beta, Out, &lda));
+  PetscCall(PetscLogFlops(2.0 * nloc * ncol * nin));
+  PetscFunctionReturn(0);
+}
+
+/* Local inner products T (nrow x ncol, leading dimension ldt) = A^T B, A nloc x nrow, B nloc x ncol. */
+static PetscErrorCode BlockDots(PetscInt nloc, PetscInt nrow, PetscInt ncol, const PetscScalar *A, const PetscScalar *B, PetscScalar *T, PetscInt ldt)
+{
+  PetscBLASInt m, n, k, ld, ldtb;
+  PetscScalar  one = 1.0, zero = 0.0;
+
+  PetscFunctionBegin;
+  if (!nrow || !ncol) PetscFunctionReturn(0);
+  if (!nloc) {
+    for (PetscInt j = 0; j < ncol; j++)
+      for (PetscInt i = 0; i < nrow; i++) T[i + j * ldt] = 0.0;
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscBLASIntCast(nrow, &m));
+  PetscCall(PetscBLASIntCast(ncol, &n));
+  PetscCall(PetscBLASIntCast(nloc, &k));
+  PetscCall(PetscBLASIntCast(nloc, &ld));
+  PetscCall(PetscBLASIntCast(ldt, &ldtb));
+  PetscCallBLAS("BLASgemm", BLASgemm_("T", "N", &m, &n, &k, &one, A, &ld, B, &ld, &zero, T, &ldtb));
+  PetscCall(PetscLogFlops(2.0 * nloc * nrow * ncol));
+  PetscFunctionReturn(0);
 }
 
 /* Uh = M^{-1} U is unknown for a space handed in by KSPGCRODRSetRecycleSpace(). For an invariant subspace of A M,
@@ -113,10 +164,13 @@ PetscErrorCode GCRODRRecycleForOperator(KSP ksp, Mat A)
       PetscCall(PetscInfo(ksp, "GCRODR: recycled column %" PetscInt_FMT " dropped, |R_ii| = %g vs max %g\n", i, (double)rii, (double)maxnorm));
       continue;
     }
-    /* the kept column moves to slot nk; slots in [nk, i) hold dropped columns */
-    SwapVec(&gc->C[nk], &gc->C[i]);
-    SwapVec(&gc->U[nk], &gc->U[i]);
-    SwapVec(&gc->Uh[nk], &gc->Uh[i]);
+    /* the kept column moves to slot nk; slots in [nk, i) hold dropped columns (contents move, so the
+       columns stay in storage order for the block products) */
+    if (nk != i) {
+      PetscCall(VecSwap(gc->C[nk], gc->C[i]));
+      PetscCall(VecSwap(gc->U[nk], gc->U[i]));
+      PetscCall(VecSwap(gc->Uh[nk], gc->Uh[i]));
+    }
     for (l = 0; l < nk; l++) gc->ncoef[l] = -rc[l];
     if (nk) {
       PetscCall(VecMAXPY(gc->U[nk], nk, gc->ncoef, gc->U));
@@ -156,8 +210,7 @@ PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j)
 {
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
   PetscInt     kc = gc->kcur, n = kc + j, ld = gc->m + 1, i, l, kk, kallow;
-  PetscScalar *G = gc->G, *W = gc->WtV, **dots;
-  Vec         *What = gc->basis, *Vhat = gc->basis2;
+  PetscScalar *G = gc->G, *W = gc->WtV;
   MPI_Comm     comm = PetscObjectComm((PetscObject)ksp);
   PetscMPIInt  rank;
 
@@ -165,16 +218,12 @@ PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j)
   PetscCall(PetscLogEventBegin(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
   PetscCall(PetscArrayzero(G, ld * n));
   PetscCall(PetscArrayzero(W, ld * n));
-  for (i = 0; i < kc; i++) What[i] = gc->C[i];
-  for (i = 0; i <= j; i++) What[kc + i] = gc->V[i];
-  /* only the k (m+1) inner products What^T Uh are new; split-phase so they share one reduction */
-  PetscCall(PetscMalloc1(PetscMax(kc, 1), &dots));
-  for (i = 0; i < kc; i++) {
-    dots[i] = W + i * ld;
-    PetscCall(VecMDotBegin(gc->Uh[i], n + 1, What, dots[i]));
+  /* only the k (m+1) inner products What^T Uh are new: two local GEMMs ([C, V]^T Uh) and one reduction */
+  if (kc) {
+    PetscCall(BlockDots(gc->nloc, kc, kc, gc->Ca, gc->Uha, W, ld));
+    PetscCall(BlockDots(gc->nloc, j + 1, kc, gc->Va, gc->Uha, W + kc, ld));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, W, (PetscMPIInt)(ld * kc), MPIU_SCALAR, MPIU_SUM, comm));
   }
-  for (i = 0; i < kc; i++) PetscCall(VecMDotEnd(gc->Uh[i], n + 1, What, dots[i]));
-  PetscCall(PetscFree(dots));
   for (i = 0; i < kc; i++) {
     for (l = 0; l <= n; l++) W[l + i * ld] /= gc->unorm[i];
     G[i + i * ld] = 1.0 / gc->unorm[i];
@@ -199,27 +248,21 @@ PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j)
   /* C <- What Q, U <- [U D, Z] Y, Uh <- [Uh D, V] Y */
   for (i = 0; i < kk; i++)
     for (l = 0; l < kc; l++) gc->Yc[l + i * ld] /= gc->unorm[l];
+  PetscCall(BlockGemm(gc->nloc, kk, kc, gc->Ca, gc->Q, ld, 0.0, gc->Cnewa));
+  PetscCall(BlockGemm(gc->nloc, kk, j + 1, gc->Va, gc->Q + kc, ld, 1.0, gc->Cnewa));
+  PetscCall(BlockGemm(gc->nloc, kk, kc, gc->Ua, gc->Yc, ld, 0.0, gc->Unewa));
+  PetscCall(BlockGemm(gc->nloc, kk, j, gc->Za, gc->Yc + kc, ld, 1.0, gc->Unewa));
+  PetscCall(BlockGemm(gc->nloc, kk, kc, gc->Uha, gc->Yc, ld, 0.0, gc->Uhnewa));
+  PetscCall(BlockGemm(gc->nloc, kk, j, gc->Va, gc->Yc + kc, ld, 1.0, gc->Uhnewa));
+  /* the arrays changed behind the Vecs' backs */
   for (i = 0; i < kk; i++) {
-    PetscCall(VecSet(gc->Cnew[i], 0.0));
-    PetscCall(VecMAXPY(gc->Cnew[i], n + 1, gc->Q + i * ld, What));
+    PetscCall(PetscObjectStateIncrease((PetscObject)gc->Cnew[i]));
+    PetscCall(PetscObjectStateIncrease((PetscObject)gc->Unew[i]));
+    PetscCall(PetscObjectStateIncrease((PetscObject)gc->Uhnew[i]));
   }
-  for (i = 0; i < kc; i++) Vhat[i] = gc->U[i];
-  for (i = 0; i < j; i++) Vhat[kc + i] = gc->Z[i];
-  for (i = 0; i < kk; i++) {
-    PetscCall(VecSet(gc->Unew[i], 0.0));
-    PetscCall(VecMAXPY(gc->Unew[i], n, gc->Yc + i * ld, Vhat));
-  }
-  for (i = 0; i < kc; i++) Vhat[i] = gc->Uh[i];
-  for (i = 0; i < j; i++) Vhat[kc + i] = gc->V[i];
-  for (i = 0; i < kk; i++) {
-    PetscCall(VecSet(gc->Uhnew[i], 0.0));
-    PetscCall(VecMAXPY(gc->Uhnew[i], n, gc->Yc + i * ld, Vhat));
-  }
-  for (i = 0; i < kk; i++) {
-    SwapVec(&gc->U[i], &gc->Unew[i]);
-    SwapVec(&gc->Uh[i], &gc->Uhnew[i]);
-    SwapVec(&gc->C[i], &gc->Cnew[i]);
-  }
+  SwapBlock(&gc->U, &gc->Ua, &gc->Unew, &gc->Unewa);
+  SwapBlock(&gc->Uh, &gc->Uha, &gc->Uhnew, &gc->Uhnewa);
+  SwapBlock(&gc->C, &gc->Ca, &gc->Cnew, &gc->Cnewa);
   gc->kcur = kk;
   PetscCall(GCRODRUNorms(ksp));
   PetscCall(PetscLogEventEnd(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
