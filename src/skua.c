@@ -2,6 +2,7 @@
 #include <skua.h>
 #include <skua/ksp.h>
 #include <skua/pde.h>
+#include <skua/order.h>
 #include "io/h5util.h"
 
 static char     *skua_command_line = NULL;
@@ -87,6 +88,7 @@ PetscErrorCode SkuaRegisterAll(void)
   PetscCall(SkuaIORegisterEvents());
   PetscCall(SkuaKSPRegisterAll());
   PetscCall(SkuaPDEInitializePackage());
+  PetscCall(SkuaOrderInitializePackage());
   PetscFunctionReturn(0);
 }
 

@@ -46,6 +46,9 @@ PETSC_EXTERN PetscErrorCode SkuaH5WriterCreateDataset(SkuaH5Writer w, const char
 PETSC_EXTERN PetscErrorCode SkuaH5WriterWriteRows(SkuaH5Writer w, const char path[], PetscInt start, PetscInt count, const PetscReal data[]);
 /* Collective: every rank reads rows [start, start+count). */
 PETSC_EXTERN PetscErrorCode SkuaH5WriterReadRows(SkuaH5Writer w, const char path[], PetscInt start, PetscInt count, PetscReal data[]);
+/* Writes a whole dataset from rank 0's data, replacing one of another shape (e.g. a checkpoint). Collective. */
+PETSC_EXTERN PetscErrorCode SkuaH5WriterWriteDataset(SkuaH5Writer w, const char path[], PetscInt rank, const PetscInt dims[], const PetscReal data[]);
+PETSC_EXTERN PetscErrorCode SkuaH5WriterGetAttrInt(SkuaH5Writer w, const char obj[], const char name[], PetscInt *value, PetscBool *found);
 /* Reads a string attribute written earlier (e.g. to check a resumed file was made with the same settings). */
 PETSC_EXTERN PetscErrorCode SkuaH5WriterGetAttrString(SkuaH5Writer w, const char obj[], const char name[], char value[], size_t len, PetscBool *found);
 /* Per-system statistics: 1-D arrays of length n created once (filled with fill), set entry by entry. */

@@ -21,5 +21,10 @@ PETSC_EXTERN PetscErrorCode KSPGCRODRSetReuse(KSP, PetscBool);
 PETSC_EXTERN PetscErrorCode KSPGCRODRGetRecycleSpace(KSP, PetscInt *k, Vec **U);
 /* Copies k vectors into the recycle space; C_k = A U_k is rebuilt from the operator at the next solve. */
 PETSC_EXTERN PetscErrorCode KSPGCRODRSetRecycleSpace(KSP, PetscInt k, Vec U[]);
+/* M^-1 U, the residual-space image of U that the harmonic Ritz update needs. Checkpoint it with U and restore
+   it after KSPGCRODRSetRecycleSpace() (same k) so a restarted run continues exactly; without it the solver
+   refits M^-1 U from M C at the next solve (k extra preconditioner applications). */
+PETSC_EXTERN PetscErrorCode KSPGCRODRGetPreconditionedRecycleSpace(KSP, PetscInt *k, Vec **MinvU);
+PETSC_EXTERN PetscErrorCode KSPGCRODRSetPreconditionedRecycleSpace(KSP, PetscInt k, Vec MinvU[]);
 
 #endif

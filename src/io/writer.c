@@ -232,6 +232,38 @@ PetscErrorCode SkuaH5WriterReadRows(SkuaH5Writer w, const char path[], PetscInt 
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SkuaH5WriterWriteDataset(SkuaH5Writer w, const char path[], PetscInt rank, const PetscInt dims[], const PetscReal data[])
+{
+  hsize_t hd[8];
+  hid_t   dset;
+
+  PetscFunctionBegin;
+  PetscCheck(rank >= 1 && rank <= 8, w->comm, PETSC_ERR_ARG_OUTOFRANGE, "Dataset rank %" PetscInt_FMT " not in [1, 8]", rank);
+  for (PetscInt d = 0; d < rank; d++) hd[d] = (hsize_t)dims[d];
+  PetscCall(OpenOrCreate(w, path, H5T_IEEE_F64LE, (int)rank, hd, &dset));
+  H5Dclose(dset);
+  PetscCall(SkuaH5WriterWriteRows(w, path, 0, dims[0], data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaH5WriterGetAttrInt(SkuaH5Writer w, const char obj[], const char name[], PetscInt *value, PetscBool *found)
+{
+  hid_t   attr;
+  int64_t v = 0;
+
+  PetscFunctionBegin;
+  *found = PETSC_FALSE;
+  if (H5Lexists(w->fid, obj, H5P_DEFAULT) <= 0 && strcmp(obj, "/")) PetscFunctionReturn(0);
+  if (H5Aexists_by_name(w->fid, obj, name, H5P_DEFAULT) <= 0) PetscFunctionReturn(0);
+  attr = H5Aopen_by_name(w->fid, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+  if (H5Aread(attr, H5T_NATIVE_INT64, &v) >= 0) {
+    *value = (PetscInt)v;
+    *found = PETSC_TRUE;
+  }
+  H5Aclose(attr);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SkuaH5WriterGetAttrString(SkuaH5Writer w, const char obj[], const char name[], char value[], size_t len, PetscBool *found)
 {
   hid_t attr, type, mtype;

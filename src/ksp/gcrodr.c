@@ -380,6 +380,8 @@ static PetscErrorCode KSPDestroy_GCRODR(KSP ksp)
   PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRSetReuse_C", NULL));
   PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRGetRecycleSpace_C", NULL));
   PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRSetRecycleSpace_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRGetPreconditionedRecycleSpace_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRSetPreconditionedRecycleSpace_C", NULL));
   PetscCall(KSPDestroyDefault(ksp));
   PetscFunctionReturn(0);
 }
@@ -480,6 +482,27 @@ static PetscErrorCode KSPGCRODRSetRecycleSpace_GCRODR(KSP ksp, PetscInt k, Vec U
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode KSPGCRODRGetPreconditionedRecycleSpace_GCRODR(KSP ksp, PetscInt *k, Vec **W)
+{
+  KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
+
+  PetscFunctionBegin;
+  if (k) *k = gc->allocated ? gc->kcur : 0;
+  if (W) *W = (gc->allocated && gc->kcur) ? gc->Uh : NULL;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode KSPGCRODRSetPreconditionedRecycleSpace_GCRODR(KSP ksp, PetscInt k, Vec W[])
+{
+  KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
+
+  PetscFunctionBegin;
+  PetscCheck(gc->allocated && k == gc->kcur, PetscObjectComm((PetscObject)ksp), PETSC_ERR_ARG_WRONGSTATE, "KSPGCRODRSetPreconditionedRecycleSpace: give the same k (%" PetscInt_FMT ") as KSPGCRODRSetRecycleSpace (%" PetscInt_FMT "), after it", k, gc->allocated ? gc->kcur : 0);
+  for (PetscInt i = 0; i < k; i++) PetscCall(VecCopy(W[i], gc->Uh[i]));
+  gc->uh_exact = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
 /*@
   KSPGCRODRSetRestart - Sets the search-space dimension m of each GCRO-DR cycle (k recycled + m - k Arnoldi vectors).
   Option -ksp_gcrodr_restart. Default 40.
@@ -543,6 +566,30 @@ PetscErrorCode KSPGCRODRSetRecycleSpace(KSP ksp, PetscInt k, Vec U[])
   PetscFunctionReturn(0);
 }
 
+/*@
+  KSPGCRODRGetPreconditionedRecycleSpace - M^-1 U for the current recycle space U, borrowed (for checkpoints).
+@*/
+PetscErrorCode KSPGCRODRGetPreconditionedRecycleSpace(KSP ksp, PetscInt *k, Vec **W)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  if (k) *k = 0;
+  if (W) *W = NULL;
+  PetscTryMethod(ksp, "KSPGCRODRGetPreconditionedRecycleSpace_C", (KSP, PetscInt *, Vec **), (ksp, k, W));
+  PetscFunctionReturn(0);
+}
+
+/*@
+  KSPGCRODRSetPreconditionedRecycleSpace - Restores M^-1 U after KSPGCRODRSetRecycleSpace() with the same k.
+@*/
+PetscErrorCode KSPGCRODRSetPreconditionedRecycleSpace(KSP ksp, PetscInt k, Vec W[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(ksp, KSP_CLASSID, 1);
+  PetscTryMethod(ksp, "KSPGCRODRSetPreconditionedRecycleSpace_C", (KSP, PetscInt, Vec[]), (ksp, k, W));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode KSPCreate_GCRODR(KSP ksp)
 {
   KSP_GCRODR *gc;
@@ -573,6 +620,8 @@ PetscErrorCode KSPCreate_GCRODR(KSP ksp)
   PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRSetReuse_C", KSPGCRODRSetReuse_GCRODR));
   PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRGetRecycleSpace_C", KSPGCRODRGetRecycleSpace_GCRODR));
   PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRSetRecycleSpace_C", KSPGCRODRSetRecycleSpace_GCRODR));
+  PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRGetPreconditionedRecycleSpace_C", KSPGCRODRGetPreconditionedRecycleSpace_GCRODR));
+  PetscCall(PetscObjectComposeFunction((PetscObject)ksp, "KSPGCRODRSetPreconditionedRecycleSpace_C", KSPGCRODRSetPreconditionedRecycleSpace_GCRODR));
   PetscFunctionReturn(0);
 }
 

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""SKR benchmark: Krylov recycling (gcrodr) vs the baselines a user would pick, on skua-datagen sequences.
+
+For each family/rtol/PC it runs, in one go and on the same samples:
+  (a) gmres(40) from zero          (b) gmres(40) warm start from the previous solution (sorted order)
+  (c) gcrodr(40,20) unsorted       (d) gcrodr(40,20) sorted
+  and the other peers PETSc offers: lgmres / dgmres warm-started on the sorted order.
+Reports total KSPSolve time, total iterations, failed solves and the speedups (a)/(d), (b)/(d) as a
+markdown table, and writes all numbers to JSON. Timing is wall time of KSPSolve as recorded by skua-datagen.
+"""
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(ROOT, "build", "bin", "skua-datagen")
+
+FAMILIES = {  # the paper's sizes
+    "darcy": {"n": 80, "extra": []},
+    "helmholtz": {"n": 100, "extra": []},
+    "poisson": {"n": 267, "extra": []},
+    "heat": {"n": 80, "extra": []},
+}
+PCS = {
+    "none": ["-pc_type", "none"],
+    "jacobi": ["-pc_type", "jacobi"],
+    "bjacobi": ["-pc_type", "bjacobi"],
+    "sor": ["-pc_type", "sor"],
+    "asm": ["-pc_type", "asm"],
+    "ilu": ["-pc_type", "ilu"],
+}
+GCRODR = ["-ksp_type", "gcrodr", "-ksp_gcrodr_restart", "40", "-ksp_gcrodr_recycle", "20"]
+METHODS = {  # name -> (ksp options, order, initial guess)
+    "a_gmres_zero": (["-ksp_type", "gmres", "-ksp_gmres_restart", "40"], "none", "zero"),
+    "b_gmres_warm": (["-ksp_type", "gmres", "-ksp_gmres_restart", "40"], "greedy", "previous"),
+    "c_gcrodr_unsorted": (GCRODR, "none", "zero"),
+    "d_gcrodr_sorted": (GCRODR, "greedy", "zero"),
+    "lgmres_warm": (["-ksp_type", "lgmres", "-ksp_gmres_restart", "40"], "greedy", "previous"),
+    "dgmres_warm": (["-ksp_type", "dgmres", "-ksp_gmres_restart", "40"], "greedy", "previous"),
+}
+
+
+def mpirun(np_):
+    cmd = ["mpirun", "--oversubscribe", "-n", str(np_)]
+    if os.geteuid() == 0:
+        cmd.append("--allow-run-as-root")
+    return cmd
+
+
+def run_one(args, family, n, samples, rtol, pc, method, order_kind, np_, max_it, tmp):
+    ksp, order, guess = METHODS[method]
+    if order == "greedy":
+        order = order_kind
+    out = os.path.join(tmp, f"{family}_{pc}_{rtol}_{method}.h5")
+    cmd = mpirun(np_) + [BIN, "-family", family, "-n", str(n), "-samples", str(samples), "-seed", str(args.seed),
+                         "-order", order, "-initial_guess", guess, "-ksp_rtol", str(rtol), "-ksp_max_it", str(max_it),
+                         "-output", out, "-progress_interval", "1e9"] + ksp + PCS[pc] + FAMILIES[family]["extra"]
+    t0 = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.time() - t0
+    if p.returncode not in (0, 3):
+        print(f"# FAILED ({p.returncode}): {' '.join(map(shlex.quote, cmd))}\n{p.stdout}\n{p.stderr}", file=sys.stderr)
+        return None
+    with h5py.File(out) as F:
+        its = F["stats/iterations"][:]
+        secs = F["stats/solve_seconds"][:]
+        reason = F["stats/converged_reason"][:]
+        r = {"family": family, "n": n, "samples": samples, "rtol": rtol, "pc": pc, "method": method,
+             "order": F.attrs["order"], "order_seconds": float(F.attrs.get("order_seconds", 0.0)),
+             "solve_seconds": float(secs.sum()), "iterations": int(its.sum()), "failed": int((reason < 0).sum()),
+             "wall_seconds": wall}
+    os.remove(out)
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--families", default="darcy,helmholtz,poisson,heat")
+    ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--rtols", default="1e-7")
+    ap.add_argument("--pcs", default="jacobi,ilu")
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--order", default="greedy", help="sorted order used by (b), (d) and the peers: greedy or pca")
+    ap.add_argument("--np", type=int, default=1)
+    ap.add_argument("--max-it", type=int, default=20000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--n", type=int, default=0, help="override the grid size of every family")
+    ap.add_argument("--json", default=os.path.join(ROOT, "jobs", "bench", "results", "skr.json"))
+    args = ap.parse_args()
+    if not os.path.exists(BIN):
+        sys.exit(f"{BIN} not built: run scripts/bootstrap first")
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="skua-skr-")
+    rows = []
+    for family in args.families.split(","):
+        n = args.n or FAMILIES[family]["n"]
+        for rtol in [float(x) for x in args.rtols.split(",")]:
+            for pc in args.pcs.split(","):
+                for method in args.methods.split(","):
+                    r = run_one(args, family, n, args.samples, rtol, pc, method, args.order, args.np, args.max_it, tmp)
+                    if r:
+                        rows.append(r)
+                        print(f"# {family} n={n} rtol={rtol:g} pc={pc} {method}: {r['solve_seconds']:.2f} s, "
+                              f"{r['iterations']} its, {r['failed']} failed", file=sys.stderr, flush=True)
+    meta = {"machine": os.uname().nodename, "cores": os.cpu_count(), "np": args.np, "samples": args.samples,
+            "date": time.strftime("%Y-%m-%d %H:%M"), "command": " ".join(sys.argv)}
+    with open(args.json, "w") as f:
+        json.dump({"meta": meta, "rows": rows}, f, indent=1)
+
+    print(f"SKR benchmark: {args.samples} samples, np {args.np}, sorted order = {args.order}, "
+          f"max_it {args.max_it}, KSPSolve seconds summed over the sequence\n")
+    print("| family | n | rtol | pc | method | order | time s | its | failed | (a)/this | (b)/this |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    key = lambda r: (r["family"], r["rtol"], r["pc"])
+    for k in sorted({key(r) for r in rows}):
+        grp = {r["method"]: r for r in rows if key(r) == k}
+        a, b = grp.get("a_gmres_zero"), grp.get("b_gmres_warm")
+        for m, r in grp.items():
+            sa = f"{a['solve_seconds'] / r['solve_seconds']:.2f}x" if a else "-"
+            sb = f"{b['solve_seconds'] / r['solve_seconds']:.2f}x" if b else "-"
+            print(f"| {r['family']} | {r['n']} | {r['rtol']:g} | {r['pc']} | {m} | {r['order']} | "
+                  f"{r['solve_seconds']:.2f} | {r['iterations']} | {r['failed']} | {sa} | {sb} |")
+    print(f"\nJSON: {args.json}")
+
+
+if __name__ == "__main__":
+    main()

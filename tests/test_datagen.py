@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""skua-datagen end-to-end tests: discretization rebuilt in scipy from the stored fields, np independence,
+recycling gain, exact resume, bad options (run by CTest)."""
+import argparse
+import os
+import sys
+
+import h5py
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from skuatest import SOURCE, check, run, tmpdir
+
+sys.path.insert(0, os.path.join(SOURCE, "tests", "pde"))
+from check_discretization import diffusion, grf, laplacian  # noqa: E402  (independent scipy builders)
+
+
+def datagen(args, np_=2, check_rc=True):
+    return run("skua-datagen", args + ["-progress_interval", "1e9"], np_, check=check_rc)
+
+
+def test_discretization(family):
+    d = tmpdir()
+    out = os.path.join(d, f"{family}.h5")
+    n, N = 20, 3
+    datagen(["-family", family, "-n", n, "-samples", N, "-seed", 5, "-order", "greedy", "-output", out,
+             "-ksp_type", "preonly", "-pc_type", "redundant"], 2)
+    h = 1.0 / (n + 1)
+    with h5py.File(out) as F:
+        at = F.attrs
+        check(at["family"] == family and at["n"] == n and at["samples"] == N, "root attributes wrong")
+        for a in ("seed", "rtol", "ksp_type", "pc_type", "order", "alpha", "tau", "skua_version", "command_line", "nprocs", "created"):
+            check(a in at, f"root attribute {a} missing")
+        check(sorted(F["order"][:]) == list(range(N)), "/order is not a permutation")
+        for i in range(N):
+            u = F["solutions/u"][i]
+            G0 = grf(n, at["alpha"], at["tau"], at["sigma"], int(at["seed"]), i, 0)
+            if family == "darcy":
+                K = F["inputs/K"][i]
+                check(np.allclose(K, np.exp(G0), rtol=1e-12), f"sample {i}: stored K is not exp(GRF(seed, {i}))")
+                A, b = diffusion(K, h, 0.0), np.ones(n * n)
+            elif family == "poisson":
+                f = F["inputs/f"][i]
+                check(np.allclose(f, G0, rtol=1e-10, atol=1e-12), f"sample {i}: stored f is not GRF(seed, {i})")
+                A, b = laplacian(n, h, 0.0), f.ravel()
+            elif family == "helmholtz":
+                kap = F["inputs/kappa"][i]
+                A, b = laplacian(n, h, kap**2), np.ones(n * n)
+            else:
+                K, u0, dt = F["inputs/K"][i], F["inputs/u0"][i], at["heat_dt"]
+                M = (diffusion(K, h, 1.0 / dt)).tocsc()
+                ref = u0.ravel()
+                for _ in range(int(at["heat_steps"])):
+                    ref = spla.spsolve(M, ref / dt)
+                err = np.linalg.norm(u.ravel() - ref) / np.linalg.norm(ref)
+                check(err < 1e-9, f"heat sample {i}: u(T) differs from scipy's time stepping by {err:.2e}")
+                continue
+            res = np.linalg.norm(A @ u.ravel() - b) / np.linalg.norm(b)
+            check(res < 1e-9, f"{family} sample {i}: stored solution has scipy residual {res:.2e}")
+    print(f"{family}: solutions satisfy the documented discretization: OK")
+
+
+def test_np_identical():
+    d = tmpdir()
+    res = {}
+    for np_ in (1, 4):
+        out = os.path.join(d, f"np{np_}.h5")
+        datagen(["-family", "darcy", "-n", 24, "-samples", 8, "-seed", 2, "-order", "pca", "-output", out,
+                 "-ksp_type", "gcrodr", "-pc_type", "jacobi", "-ksp_rtol", "1e-8"], np_)
+        with h5py.File(out) as F:
+            res[np_] = {k: F[k][:] for k in ("inputs/K", "order", "stats/iterations", "solutions/u")}
+    a, b = res[1], res[4]
+    check(np.array_equal(a["inputs/K"], b["inputs/K"]), "fields differ between np 1 and 4")
+    check(np.array_equal(a["order"], b["order"]), "pca order differs between np 1 and 4")
+    dif = np.abs(a["stats/iterations"] - b["stats/iterations"])
+    check(dif.max() <= 1, f"iteration counts differ by more than 1 between np 1 and 4: {a['stats/iterations']} vs {b['stats/iterations']}")
+    e = np.linalg.norm(a["solutions/u"] - b["solutions/u"]) / np.linalg.norm(a["solutions/u"])
+    check(e < 1e-6, f"solutions differ between np 1 and 4 ({e:.1e})")
+    print("np 1 vs 4: fields and order identical, iterations", a["stats/iterations"].tolist(), "vs", b["stats/iterations"].tolist(), ": OK")
+
+
+def test_recycling():
+    d = tmpdir()
+    tot = {}
+    rtol = 1e-8
+    for name, ksp in (("gmres", ["-ksp_type", "gmres", "-ksp_gmres_restart", "40"]), ("gcrodr", ["-ksp_type", "gcrodr"])):
+        out = os.path.join(d, f"{name}.h5")
+        datagen(["-family", "darcy", "-n", 32, "-samples", 20, "-seed", 1, "-order", "greedy", "-output", out,
+                 "-pc_type", "jacobi", "-ksp_rtol", rtol] + ksp, 2)
+        with h5py.File(out) as F:
+            tot[name] = int(F["stats/iterations"][:].sum())
+            if name == "gcrodr":
+                worst = F["stats/relative_residual"][:].max()
+                check(worst <= rtol * (1 + 1e-6), f"gcrodr true residual {worst:.2e} above rtol")
+                check((F["stats/converged_reason"][:] > 0).all(), "a gcrodr solve did not converge")
+    check(tot["gcrodr"] <= 0.5 * tot["gmres"], f"gcrodr used {tot['gcrodr']} iterations, more than half of gmres(40)'s {tot['gmres']}")
+    print(f"sorted darcy 32^2 x 20: gmres(40) {tot['gmres']} its, gcrodr(40,20) {tot['gcrodr']} its: OK")
+
+
+def test_resume():
+    d = tmpdir()
+    common = ["-family", "darcy", "-n", 24, "-samples", 12, "-seed", 3, "-order", "greedy", "-ksp_type", "gcrodr",
+              "-pc_type", "jacobi", "-ksp_rtol", "1e-8"]
+    full, out = os.path.join(d, "full.h5"), os.path.join(d, "resumed.h5")
+    datagen(common + ["-output", full])
+    p = datagen(common + ["-output", out, "-abort_after", "5"], check_rc=False)
+    check(p.returncode != 0 and not os.path.exists(out) and os.path.exists(out + ".partial"), "killed run: expected only a .partial file")
+    p = datagen(common + ["-output", out, "-resume"])
+    check("5 of 12 samples already solved" in p.out, "resume did not pick up the finished samples:\n" + p.out)
+    with h5py.File(full) as F, h5py.File(out) as G:
+        for k in ("stats/iterations", "solutions/u", "inputs/K", "order"):
+            check(np.array_equal(F[k][:], G[k][:]), f"{k} differs between the resumed and the uninterrupted run")
+    # a partial file made with other settings is refused
+    p = datagen(common + ["-output", out, "-abort_after", "2"], check_rc=False)
+    p = datagen(common[:4] + ["13"] + common[5:] + ["-output", out, "-resume"], check_rc=False)
+    check(p.returncode != 0 and "other settings" in p.out, "resuming with other settings must fail:\n" + p.out)
+    print("resume (with recycling) reproduces the uninterrupted run exactly: OK")
+
+
+def test_bad_options():
+    d = tmpdir()
+    out = os.path.join(d, "x.h5")
+    cases = [(["-family", "bogus"], "bogus"), (["-n", "-3"], "-n"), (["-samples", "0"], "-samples"),
+             (["-order", "spiral"], "spiral"), (["-ksp_type", "nope"], "nope"), (["-grf_alpha", "-1"], "alpha")]
+    for np_ in (1, 2):
+        for args, frag in cases:
+            p = datagen(args + ["-output", out], np_, check_rc=False)
+            check(p.returncode != 0, f"{args}: exit status 0")
+            check(frag in p.out, f"{args}: message lacks '{frag}':\n{p.out}")
+            check(not os.path.exists(out) and not os.path.exists(out + ".partial"), f"{args}: output left behind")
+        p = datagen(["-family", "darcy"], np_, check_rc=False)
+        check(p.returncode != 0 and "Missing -output" in p.out, "missing -output not reported")
+    print("bad options: OK")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case")
+    ap.add_argument("--family", default="darcy")
+    a = ap.parse_args()
+    {"discretization": lambda: test_discretization(a.family), "np_identical": test_np_identical,
+     "recycling": test_recycling, "resume": test_resume, "bad_options": test_bad_options}[a.case]()
