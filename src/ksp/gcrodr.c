@@ -136,25 +136,30 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
     PetscCall(KSP_MatMult(ksp, A, gc->Z[j], w));
     /* classical Gram-Schmidt against [C, V_1..V_j], repeated only when the first pass cancelled most of w
        (Kahan-Parlett "twice is enough": ||w'|| < ||w||/sqrt(2)); that is the case in which one pass loses
-       orthogonality, e.g. when w lies nearly in range(C). ||w|| shares the reduction of the first pass. */
+       orthogonality, e.g. when w lies nearly in range(C). C and V are contiguous blocks, so each pass is two
+       GEMVs for the inner products (||w||^2 rides in the same reduction) and two for the update. */
     basis[kc + j] = gc->V[j];
     nb            = kc + j + 1;
     PetscCall(PetscArrayzero(gc->coef, nb));
-    PetscCall(VecNormBegin(w, NORM_2, &wnorm0));
-    PetscCall(VecMDotBegin(w, nb, basis, y));
-    PetscCall(VecNormEnd(w, NORM_2, &wnorm0));
-    PetscCall(VecMDotEnd(w, nb, basis, y));
-    for (pass = 0; pass < 2; pass++) {
-      if (pass == 1) {
-        if (hnew >= GCRODR_REORTH * wnorm0) break;
-        PetscCall(VecMDot(w, nb, basis, y));
+    {
+      PetscScalar *wa = gc->Va + (size_t)(j + 1) * gc->nloc;
+      MPI_Comm     comm = PetscObjectComm((PetscObject)ksp);
+
+      for (pass = 0; pass < 2; pass++) {
+        if (pass == 1 && hnew >= GCRODR_REORTH * wnorm0) break;
+        PetscCall(GCRODRGemvT(gc->nloc, kc, gc->Ca, wa, y));
+        PetscCall(GCRODRGemvT(gc->nloc, j + 1, gc->Va, wa, y + kc));
+        y[nb] = 0.0;
+        if (pass == 0)
+          for (PetscInt r = 0; r < gc->nloc; r++) y[nb] += wa[r] * wa[r];
+        PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, y, (PetscMPIInt)(nb + 1), MPIU_SCALAR, MPIU_SUM, comm));
+        if (pass == 0) wnorm0 = PetscSqrtReal(PetscRealPart(y[nb]));
+        for (l = 0; l < nb; l++) gc->coef[l] += y[l];
+        PetscCall(GCRODRGemvN(gc->nloc, kc, gc->Ca, y, wa));
+        PetscCall(GCRODRGemvN(gc->nloc, j + 1, gc->Va, y + kc, wa));
+        PetscCall(PetscObjectStateIncrease((PetscObject)w)); /* written through the block's array */
+        PetscCall(VecNorm(w, NORM_2, &hnew));
       }
-      for (l = 0; l < nb; l++) {
-        gc->coef[l] += y[l];
-        gc->ncoef[l] = -y[l];
-      }
-      PetscCall(VecMAXPY(w, nb, gc->ncoef, basis));
-      PetscCall(VecNorm(w, NORM_2, &hnew));
     }
     if (PetscIsInfOrNanReal(hnew)) {
       PetscCall(PetscLogEventEnd(SKUA_GCRODR_Arnoldi, ksp, 0, 0, 0));

@@ -50,6 +50,9 @@ typedef struct {
   PetscScalar *Yc;      /* m x kmax (leading dimension m+1) */
 } KSP_GCRODR;
 
+/* gcrodr_recycle.c: BLAS on the local parts of contiguous blocks (nloc rows, column-major) */
+PETSC_INTERN PetscErrorCode GCRODRGemvT(PetscInt nloc, PetscInt ncol, const PetscScalar *A, const PetscScalar *x, PetscScalar *y); /* y = A^T x */
+PETSC_INTERN PetscErrorCode GCRODRGemvN(PetscInt nloc, PetscInt ncol, const PetscScalar *A, const PetscScalar *c, PetscScalar *w); /* w -= A c */
 /* gcrodr_recycle.c */
 PETSC_INTERN PetscErrorCode GCRODRUNorms(KSP);
 PETSC_INTERN PetscErrorCode GCRODRRecycleForOperator(KSP, Mat);

@@ -4,6 +4,8 @@
 
 /* relative size of an R diagonal entry below which a recycled column is numerically dependent on the others */
 #define GCRODR_DROPTOL 1.0e-10
+/* CholeskyQR is used while min/max of R's diagonal exceeds this (cond(A U) below ~1e6); else Gram-Schmidt */
+#define GCRODR_CHOLQR_TOL 1.0e-6
 
 /* ||U_i|| for all i in one reduction; D_k = diag(1/||u_i||) of the paper keeps Ghat well scaled */
 PetscErrorCode GCRODRUNorms(KSP ksp)
@@ -48,6 +50,38 @@ static PetscErrorCode BlockGemm(PetscInt nloc, PetscInt ncol, PetscInt nin, cons
   }
   PetscCallBLAS("BLASgemm", BLASgemm_("N", "N", &m, &n, &k, &one, In, &lda, S, &ldb, &beta, Out, &lda));
   PetscCall(PetscLogFlops(2.0 * nloc * ncol * nin));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GCRODRGemvT(PetscInt nloc, PetscInt ncol, const PetscScalar *A, const PetscScalar *x, PetscScalar *y)
+{
+  PetscBLASInt m, n, one = 1;
+  PetscScalar  a = 1.0, b = 0.0;
+
+  PetscFunctionBegin;
+  if (!ncol) PetscFunctionReturn(0);
+  if (!nloc) {
+    PetscCall(PetscArrayzero(y, ncol));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscBLASIntCast(nloc, &m));
+  PetscCall(PetscBLASIntCast(ncol, &n));
+  PetscCallBLAS("BLASgemv", BLASgemv_("T", &m, &n, &a, A, &m, x, &one, &b, y, &one));
+  PetscCall(PetscLogFlops(2.0 * nloc * ncol));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GCRODRGemvN(PetscInt nloc, PetscInt ncol, const PetscScalar *A, const PetscScalar *c, PetscScalar *w)
+{
+  PetscBLASInt m, n, one = 1;
+  PetscScalar  a = -1.0, b = 1.0;
+
+  PetscFunctionBegin;
+  if (!ncol || !nloc) PetscFunctionReturn(0);
+  PetscCall(PetscBLASIntCast(nloc, &m));
+  PetscCall(PetscBLASIntCast(ncol, &n));
+  PetscCallBLAS("BLASgemv", BLASgemv_("N", &m, &n, &a, A, &m, c, &one, &b, w, &one));
+  PetscCall(PetscLogFlops(2.0 * nloc * ncol));
   PetscFunctionReturn(0);
 }
 
@@ -131,6 +165,62 @@ static PetscErrorCode GCRODRFitUh(KSP ksp)
   PetscFunctionReturn(0);
 }
 
+/* CholeskyQR on the kc columns of C~ = A U, applied to U and Uh alike: G = C~^T C~ (one GEMM, one reduction),
+   R = chol(G) decided on rank 0, C <- C~ R^{-1}, U <- U R^{-1}, Uh <- Uh R^{-1} (TRSM). Twice (CholQR2) it is as
+   orthogonal as Gram-Schmidt while C~ is well conditioned; *ok = false (and nothing changed) otherwise, and the
+   caller falls back to Gram-Schmidt with column dropping. */
+static PetscErrorCode GCRODRCholQRPass(KSP ksp, PetscBool *ok)
+{
+  KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt     kc = gc->kcur;
+  PetscScalar *G;
+  PetscMPIInt  rank;
+  MPI_Comm     comm = PetscObjectComm((PetscObject)ksp);
+  int          good = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(kc * kc, &G));
+  PetscCall(BlockDots(gc->nloc, kc, kc, gc->Ca, gc->Ca, G, kc));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(kc * kc), MPIU_SCALAR, MPIU_SUM, comm));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    PetscBLASInt n, info;
+    PetscReal    dmin = PETSC_MAX_REAL, dmax = 0.0;
+
+    PetscCall(PetscBLASIntCast(kc, &n));
+    PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("U", &n, G, &n, &info));
+    if (!info) {
+      for (PetscInt i = 0; i < kc; i++) {
+        dmin = PetscMin(dmin, PetscAbsScalar(G[i + i * kc]));
+        dmax = PetscMax(dmax, PetscAbsScalar(G[i + i * kc]));
+      }
+      good = dmin > GCRODR_CHOLQR_TOL * dmax;
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&good, 1, MPI_INT, 0, comm));
+  *ok = good ? PETSC_TRUE : PETSC_FALSE;
+  if (good) {
+    PetscCallMPI(MPI_Bcast(G, (PetscMPIInt)(kc * kc), MPIU_SCALAR, 0, comm));
+    if (gc->nloc) {
+      PetscBLASInt m, n;
+      PetscScalar  one = 1.0;
+      PetscScalar *blocks[3] = {gc->Ca, gc->Ua, gc->Uha};
+
+      PetscCall(PetscBLASIntCast(gc->nloc, &m));
+      PetscCall(PetscBLASIntCast(kc, &n));
+      for (int b = 0; b < 3; b++) PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, G, &n, blocks[b], &m));
+      PetscCall(PetscLogFlops(3.0 * gc->nloc * kc * kc));
+    }
+    for (PetscInt i = 0; i < kc; i++) {
+      PetscCall(PetscObjectStateIncrease((PetscObject)gc->C[i]));
+      PetscCall(PetscObjectStateIncrease((PetscObject)gc->U[i]));
+      PetscCall(PetscObjectStateIncrease((PetscObject)gc->Uh[i]));
+    }
+  }
+  PetscCall(PetscFree(G));
+  PetscFunctionReturn(0);
+}
+
 /* Step 1 of the paper for a new operator: C~ = A U, thin QR C~ = C R by CGS2 with dropping of dependent columns,
    U <- U R^{-1} (and Uh alike), so that A U = C and C^T C = I hold for the operator of this solve. */
 PetscErrorCode GCRODRRecycleForOperator(KSP ksp, Mat A)
@@ -144,6 +234,17 @@ PetscErrorCode GCRODRRecycleForOperator(KSP ksp, Mat A)
   if (!kc) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
   for (i = 0; i < kc; i++) PetscCall(KSP_MatMult(ksp, A, gc->U[i], gc->C[i]));
+  if (gc->uh_exact) {
+    PetscBool ok1, ok2 = PETSC_FALSE;
+
+    PetscCall(GCRODRCholQRPass(ksp, &ok1));
+    if (ok1) PetscCall(GCRODRCholQRPass(ksp, &ok2));
+    if (ok1 && ok2) {
+      PetscCall(GCRODRUNorms(ksp));
+      PetscCall(PetscLogEventEnd(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
+      PetscFunctionReturn(0);
+    }
+  }
   for (i = 0; i < kc; i++) PetscCall(VecNormBegin(gc->C[i], NORM_2, &cn[i]));
   for (i = 0; i < kc; i++) PetscCall(VecNormEnd(gc->C[i], NORM_2, &cn[i]));
   for (i = 0; i < kc; i++) maxnorm = PetscMax(maxnorm, cn[i]);
