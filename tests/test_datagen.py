@@ -118,6 +118,19 @@ def test_resume():
     print("resume (with recycling) reproduces the uninterrupted run exactly: OK")
 
 
+def test_yaml():
+    """The shipped options file drives datagen; options given after it override it (PETSc order)."""
+    d = tmpdir()
+    out = os.path.join(d, "y.h5")
+    datagen(["-options_file_yaml", os.path.join(SOURCE, "inputs", "darcy.yaml"), "-samples", 4, "-n", 16, "-output", out])
+    with h5py.File(out) as F:
+        a = F.attrs
+        check((a["family"], a["ksp_type"], a["pc_type"], a["order"], a["seed"]) == ("darcy", "gcrodr", "jacobi", "greedy", 1),
+              f"YAML settings not applied: {dict(a)}")
+        check(a["samples"] == 4 and a["n"] == 16 and abs(a["rtol"] - 1e-7) < 1e-20, "overrides after the YAML file not applied")
+    print("YAML options file: OK")
+
+
 def test_bad_options():
     d = tmpdir()
     out = os.path.join(d, "x.h5")
@@ -140,4 +153,4 @@ if __name__ == "__main__":
     ap.add_argument("--family", default="darcy")
     a = ap.parse_args()
     {"discretization": lambda: test_discretization(a.family), "np_identical": test_np_identical,
-     "recycling": test_recycling, "resume": test_resume, "bad_options": test_bad_options}[a.case]()
+     "recycling": test_recycling, "resume": test_resume, "bad_options": test_bad_options, "yaml": test_yaml}[a.case]()
