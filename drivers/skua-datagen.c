@@ -29,64 +29,69 @@ typedef struct {
   PetscBool     help_only, recycling, direct;
 } DataGen;
 
-/* One string holding every setting that changes the data, so a resumed run can refuse a mismatched file. */
-static PetscErrorCode Fingerprint(DataGen *g, char buf[], size_t len)
-{
+/* The PDE settings that determine the data, fetched once for the attributes and the resume fingerprint. */
+typedef struct {
   SkuaPDEFamily fam;
-  SkuaGRFParams p;
+  SkuaGRFParams grf;
   uint64_t      seed;
   PetscReal     k0, contrast, dt;
   PetscInt      steps;
+} PDESettings;
+
+static PetscErrorCode GetPDESettings(DataGen *g, PDESettings *p)
+{
+  PetscFunctionBegin;
+  PetscCall(SkuaPDEGetFamily(g->pde, &p->fam));
+  PetscCall(SkuaPDEGetGRFParams(g->pde, &p->grf));
+  PetscCall(SkuaPDEGetSeed(g->pde, &p->seed));
+  PetscCall(SkuaPDEGetHelmholtzK0(g->pde, &p->k0));
+  PetscCall(SkuaPDEGetHeat(g->pde, &p->contrast, &p->steps, &p->dt));
+  PetscFunctionReturn(0);
+}
+
+/* One string holding every setting that changes the data, so a resumed run can refuse a mismatched file. */
+static PetscErrorCode Fingerprint(DataGen *g, char buf[], size_t len)
+{
+  PDESettings p;
 
   PetscFunctionBegin;
-  PetscCall(SkuaPDEGetFamily(g->pde, &fam));
-  PetscCall(SkuaPDEGetGRFParams(g->pde, &p));
-  PetscCall(SkuaPDEGetSeed(g->pde, &seed));
-  PetscCall(SkuaPDEGetHelmholtzK0(g->pde, &k0));
-  PetscCall(SkuaPDEGetHeat(g->pde, &contrast, &steps, &dt));
-  PetscCall(PetscSNPrintf(buf, len, "family=%s n=%" PetscInt_FMT " samples=%" PetscInt_FMT " seed=%llu order=%s alpha=%.17g tau=%.17g sigma=%.17g k0=%.17g contrast=%.17g steps=%" PetscInt_FMT " dt=%.17g", SkuaPDEFamilies[fam], g->n, g->N, (unsigned long long)seed, SkuaOrderTypes[g->order], (double)p.alpha, (double)p.tau, (double)p.sigma, (double)k0, (double)contrast, steps, (double)dt));
+  PetscCall(GetPDESettings(g, &p));
+  PetscCall(PetscSNPrintf(buf, len, "family=%s n=%" PetscInt_FMT " samples=%" PetscInt_FMT " seed=%llu order=%s alpha=%.17g tau=%.17g sigma=%.17g k0=%.17g contrast=%.17g steps=%" PetscInt_FMT " dt=%.17g", SkuaPDEFamilies[p.fam], g->n, g->N, (unsigned long long)p.seed, SkuaOrderTypes[g->order], (double)p.grf.alpha, (double)p.grf.tau, (double)p.grf.sigma, (double)p.k0, (double)p.contrast, p.steps, (double)p.dt));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode WriteAttributes(DataGen *g, PetscLogDouble order_seconds)
 {
-  SkuaPDEFamily fam;
-  SkuaGRFParams p;
-  uint64_t      seed;
-  PetscReal     k0, contrast, dt, rtol;
-  PetscInt      steps;
-  KSPType       ksptype;
-  PCType        pctype;
-  PC            pc;
-  char          fp[1024];
+  PDESettings p;
+  PetscReal   rtol;
+  KSPType     ksptype;
+  PCType      pctype;
+  PC          pc;
+  char        fp[1024];
 
   PetscFunctionBegin;
-  PetscCall(SkuaPDEGetFamily(g->pde, &fam));
-  PetscCall(SkuaPDEGetGRFParams(g->pde, &p));
-  PetscCall(SkuaPDEGetSeed(g->pde, &seed));
-  PetscCall(SkuaPDEGetHelmholtzK0(g->pde, &k0));
-  PetscCall(SkuaPDEGetHeat(g->pde, &contrast, &steps, &dt));
+  PetscCall(GetPDESettings(g, &p));
   PetscCall(KSPGetType(g->ksp, &ksptype));
   PetscCall(KSPGetPC(g->ksp, &pc));
   PetscCall(PCGetType(pc, &pctype));
   PetscCall(KSPGetTolerances(g->ksp, &rtol, NULL, NULL, NULL));
-  PetscCall(SkuaH5WriterSetAttrString(g->w, "/", "family", SkuaPDEFamilies[fam]));
+  PetscCall(SkuaH5WriterSetAttrString(g->w, "/", "family", SkuaPDEFamilies[p.fam]));
   PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "n", g->n));
   PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "samples", g->N));
-  PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "seed", (PetscInt)seed));
+  PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "seed", (PetscInt)p.seed));
   PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "rtol", rtol));
   PetscCall(SkuaH5WriterSetAttrString(g->w, "/", "ksp_type", ksptype));
   PetscCall(SkuaH5WriterSetAttrString(g->w, "/", "pc_type", pctype ? pctype : "none"));
   PetscCall(SkuaH5WriterSetAttrString(g->w, "/", "order", SkuaOrderTypes[g->order]));
-  PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "alpha", p.alpha));
-  PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "tau", p.tau));
-  PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "sigma", p.sigma));
+  PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "alpha", p.grf.alpha));
+  PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "tau", p.grf.tau));
+  PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "sigma", p.grf.sigma));
   PetscCall(SkuaH5WriterSetAttrString(g->w, "/", "initial_guess", DGGuessNames[g->guess]));
-  if (fam == SKUA_PDE_HELMHOLTZ) PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "helmholtz_k0", k0));
-  if (fam == SKUA_PDE_HEAT) {
-    PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "heat_contrast", contrast));
-    PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "heat_steps", steps));
-    PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "heat_dt", dt));
+  if (p.fam == SKUA_PDE_HELMHOLTZ) PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "helmholtz_k0", p.k0));
+  if (p.fam == SKUA_PDE_HEAT) {
+    PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "heat_contrast", p.contrast));
+    PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "heat_steps", p.steps));
+    PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "heat_dt", p.dt));
   }
   if (order_seconds >= 0) PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "order_seconds", order_seconds));
   PetscCall(Fingerprint(g, fp, sizeof(fp)));
@@ -403,11 +408,7 @@ int main(int argc, char **argv)
   ierr = SkuaInitialize(&argc, &argv, NULL, help);
   if (ierr) return 1;
   ierr = Run(&g);
-  if (ierr) {
-    SkuaErrorReport("skua-datagen", ierr);
-    if (g.w) PetscCallAbort(PETSC_COMM_WORLD, SkuaH5WriterAbort(&g.w, (g.finished > 0 || g.resume) ? PETSC_FALSE : PETSC_TRUE));
-    PetscCallAbort(PETSC_COMM_WORLD, PetscPrintf(PETSC_COMM_WORLD, "skua-datagen: failed; %s was not written%s\n", g.output[0] ? g.output : "output", g.finished ? " (finished samples kept in the .partial file: rerun with -resume)" : ""));
-  }
+  if (ierr) PetscCallAbort(PETSC_COMM_WORLD, SkuaDriverFail("skua-datagen", ierr, &g.w, (g.finished > 0 || g.resume) ? PETSC_TRUE : PETSC_FALSE, g.output));
   if (g.fields)
     for (PetscInt k = 0; k < g.nfields; k++) PetscCallAbort(PETSC_COMM_WORLD, PetscFree(g.fields[k]));
   PetscCallAbort(PETSC_COMM_WORLD, PetscFree(g.fields));

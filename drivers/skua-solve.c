@@ -221,17 +221,9 @@ int main(int argc, char **argv)
   ierr = SkuaInitialize(&argc, &argv, NULL, help);
   if (ierr) return 1;
   ierr = RunSolve(&ctx);
-  if (ierr) {
-    SkuaErrorReport("skua-solve", ierr);
-    /* A failed run never leaves a file that looks complete; a partial file survives only if it holds
-       finished systems that -resume can keep. */
-    PetscBool keep = (ctx.finished > 0 || ctx.resume) ? PETSC_TRUE : PETSC_FALSE;
-    if (ctx.w) {
-      PetscCallAbort(PETSC_COMM_WORLD, SkuaH5WriterAbort(&ctx.w, keep ? PETSC_FALSE : PETSC_TRUE));
-      if (keep) PetscCallAbort(PETSC_COMM_WORLD, PetscPrintf(PETSC_COMM_WORLD, "skua-solve: finished systems kept in %s.partial; rerun with -resume to continue\n", ctx.output));
-    }
-    PetscCallAbort(PETSC_COMM_WORLD, PetscPrintf(PETSC_COMM_WORLD, "skua-solve: failed; %s was not written\n", ctx.output[0] ? ctx.output : "no output"));
-  }
+  /* A failed run never leaves a file that looks complete; a partial file survives only if it holds
+     finished systems that -resume can keep. */
+  if (ierr) PetscCallAbort(PETSC_COMM_WORLD, SkuaDriverFail("skua-solve", ierr, &ctx.w, (ctx.finished > 0 || ctx.resume) ? PETSC_TRUE : PETSC_FALSE, ctx.output));
   PetscCallAbort(PETSC_COMM_WORLD, VecDestroy(&ctx.x));
   PetscCallAbort(PETSC_COMM_WORLD, VecDestroy(&ctx.r));
   PetscCallAbort(PETSC_COMM_WORLD, KSPDestroy(&ctx.ksp));

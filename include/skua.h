@@ -23,5 +23,8 @@ PETSC_EXTERN const char    *SkuaCommandLine(void);
    collective error) as "prog: error: message"; an error raised on one rank only aborts the job, since
    the other ranks cannot finish. */
 PETSC_EXTERN PetscErrorCode SkuaErrorReport(const char prog[], PetscErrorCode ierr);
+/* A driver's failure path: SkuaErrorReport(), then close the result file *w (if open) keeping OUTPUT.partial
+   only when it holds finished work (keep) for -resume, and say on rank 0 that OUTPUT was not written. */
+PETSC_EXTERN PetscErrorCode SkuaDriverFail(const char prog[], PetscErrorCode ierr, SkuaH5Writer *w, PetscBool keep, const char output[]);
 
 #endif

@@ -12,14 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ -n "${SLURM_SUBMIT_DIR:-}" ] && ROOT=$SLURM_SUBMIT_DIR
 OPTIONS=${OPTIONS:-$ROOT/inputs/darcy.yaml}
 OUTPUT=${OUTPUT:-$ROOT/darcy.h5}
-NP=${NP:-2}
-BIN=$ROOT/build/bin/skua-datagen
-[ -x "$BIN" ] || { echo "$BIN not built: run scripts/bootstrap first" >&2; exit 1; }
+source "$ROOT/jobs/lib/launch.sh"
+BIN=$(skua_bin skua-datagen)
 
-if [ -n "${SLURM_JOB_ID:-}" ]; then
-  LAUNCH=(srun)
-else
-  LAUNCH=(mpirun --oversubscribe -n "$NP")
-  [ "$(id -u)" = 0 ] && LAUNCH+=(--allow-run-as-root)
-fi
-"${LAUNCH[@]}" "$BIN" -options_file_yaml "$OPTIONS" -output "$OUTPUT" "$@"
+skua_launch "$BIN" -options_file_yaml "$OPTIONS" -output "$OUTPUT" "$@"

@@ -11,15 +11,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ -n "${SLURM_SUBMIT_DIR:-}" ] && ROOT=$SLURM_SUBMIT_DIR
 PROBLEM=${PROBLEM:-$ROOT/inputs/convdiff_sequence.h5}
 OUTPUT=${OUTPUT:-$ROOT/convdiff_solutions.h5}
-NP=${NP:-2}
-BIN=$ROOT/build/bin/skua-solve
-[ -x "$BIN" ] || { echo "$BIN not built: run scripts/bootstrap first" >&2; exit 1; }
+source "$ROOT/jobs/lib/launch.sh"
+BIN=$(skua_bin skua-solve)
 
-if [ -n "${SLURM_JOB_ID:-}" ]; then
-  LAUNCH=(srun)
-else
-  LAUNCH=(mpirun --oversubscribe -n "$NP")
-  [ "$(id -u)" = 0 ] && LAUNCH+=(--allow-run-as-root)
-fi
-"${LAUNCH[@]}" "$BIN" -problem "$PROBLEM" -output "$OUTPUT" \
+skua_launch "$BIN" -problem "$PROBLEM" -output "$OUTPUT" \
   -ksp_type gmres -ksp_gmres_restart 40 -pc_type bjacobi -ksp_rtol 1e-8 "$@"

@@ -80,6 +80,16 @@ static PetscErrorCode SkuaStoreCommandLine(int argc, char **argv)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SkuaDriverFail(const char prog[], PetscErrorCode ierr, SkuaH5Writer *w, PetscBool keep, const char output[])
+{
+  PetscFunctionBegin;
+  PetscCall(SkuaErrorReport(prog, ierr));
+  if (w && *w) PetscCall(SkuaH5WriterAbort(w, keep ? PETSC_FALSE : PETSC_TRUE));
+  else keep = PETSC_FALSE;
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s: failed; %s was not written%s\n", prog, output && output[0] ? output : "the output", keep ? " (finished work kept in its .partial file: rerun with -resume)" : ""));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SkuaRegisterAll(void)
 {
   PetscFunctionBegin;
