@@ -289,8 +289,18 @@ static PetscErrorCode KSPSolve_GCRODR(KSP ksp)
   PetscCall((*ksp->converged)(ksp, 0, rnorm, &ksp->reason, ksp->cnvP));
   if (ksp->reason) PetscFunctionReturn(0);
 
-  /* the operator may have changed since the space was built: always rebuild C = A U (k products) */
-  repair = PETSC_TRUE;
+  /* C = A U must hold for this operator: rebuild (k products and a QR) only if A is another matrix or has
+     changed since C was built */
+  {
+    PetscObjectId    id;
+    PetscObjectState state;
+
+    PetscCall(PetscObjectGetId((PetscObject)A, &id));
+    PetscCall(PetscObjectStateGet((PetscObject)A, &state));
+    repair = (id != gc->A_id || state != gc->A_state) ? PETSC_TRUE : PETSC_FALSE;
+    gc->A_id    = id;
+    gc->A_state = state;
+  }
   while (!ksp->reason) {
     /* x_old and its true residual norm: the state to fall back to if drift in A U = C spoils the next cycle */
     PetscCall(VecCopy(x, gc->xold));
@@ -483,6 +493,7 @@ static PetscErrorCode KSPGCRODRSetRecycleSpace_GCRODR(KSP ksp, PetscInt k, Vec U
   for (i = 0; i < k; i++) PetscCall(VecCopy(U[i], gc->U[i]));
   gc->kcur      = k;
   gc->uh_exact  = PETSC_FALSE;
+  gc->A_state   = -1; /* C is unknown for a handed-in space */
   PetscCall(GCRODRUNorms(ksp));
   PetscFunctionReturn(0);
 }

@@ -28,6 +28,10 @@ typedef struct {
      update and its inner products are BLAS-3 GEMMs rather than k (m+1) separate vector updates. */
   PetscScalar *Ua, *Uha, *Ca, *Unewa, *Uhnewa, *Cnewa, *Va, *Za;
   PetscInt     nloc;
+  /* The operator C = A U was last built for (id and object state): a solve with the same, unchanged operator
+     (e.g. the time steps of one heat sample) keeps C instead of spending k products and a QR on it. */
+  PetscObjectId    A_id;
+  PetscObjectState A_state;
   PetscReal *unorm; /* ||U_i||, the D_k scaling of the paper is 1/unorm */
   Vec       *V;     /* m + 1 Arnoldi vectors (residual space) */
   Vec       *Z;     /* m vectors Z_j = M V_j (solution space), as in flexible GMRES */
