@@ -245,7 +245,8 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
     }
   }
   PetscCall(PetscLogEventEnd(SKUA_GCRODR_Arnoldi, ksp, 0, 0, 0));
-  if (gc->k > 0 && j > 0) PetscCall(GCRODRUpdateRecycle(ksp, j));
+  if (gc->k > 0 && j > 0 && (kc < gc->k || gc->ncycle % gc->update_interval == 0)) PetscCall(GCRODRUpdateRecycle(ksp, j));
+  gc->ncycle++;
   PetscFunctionReturn(0);
 }
 
@@ -268,6 +269,7 @@ static PetscErrorCode KSPSolve_GCRODR(KSP ksp)
   PetscCheck(nloc == nloc2, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "KSPGCRODR: local size of the system (%" PetscInt_FMT ") differs from its stored vectors (%" PetscInt_FMT "); call KSPReset() after changing the operator size", nloc, nloc2);
   PetscCall(PCGetOperators(ksp->pc, &A, NULL));
   if (!gc->reuse) gc->kcur = 0;
+  gc->ncycle = 0;
 
   PetscCall(PetscObjectSAWsTakeAccess((PetscObject)ksp));
   ksp->its    = 0;
@@ -410,7 +412,7 @@ static PetscErrorCode KSPView_GCRODR(KSP ksp, PetscViewer viewer)
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &isascii));
   if (isascii) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "  restart m=%" PetscInt_FMT ", recycle k=%" PetscInt_FMT ", reuse across solves %s\n", gc->m, gc->k, gc->reuse ? "true" : "false"));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  current recycle space dimension %" PetscInt_FMT "\n", gc->kcur));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  recycle space updated every %" PetscInt_FMT " cycle(s); current dimension %" PetscInt_FMT "\n", gc->update_interval, gc->kcur));
   }
   PetscFunctionReturn(0);
 }
@@ -429,6 +431,8 @@ static PetscErrorCode KSPSetFromOptions_GCRODR(KSP ksp, PetscOptionItems *PetscO
   if (flg) PetscCall(KSPGCRODRSetRecycle(ksp, k));
   PetscCall(PetscOptionsBool("-ksp_gcrodr_reuse", "Keep the recycle space across KSPSolve() calls", "KSPGCRODRSetReuse", reuse, &reuse, &flg));
   if (flg) PetscCall(KSPGCRODRSetReuse(ksp, reuse));
+  PetscCall(PetscOptionsInt("-ksp_gcrodr_update_interval", "Update the recycle space every s-th cycle of a solve (1: every cycle, as in the paper)", NULL, gc->update_interval, &gc->update_interval, NULL));
+  PetscCheck(gc->update_interval >= 1, PetscObjectComm((PetscObject)ksp), PETSC_ERR_ARG_OUTOFRANGE, "-ksp_gcrodr_update_interval %" PetscInt_FMT " must be at least 1", gc->update_interval);
   PetscOptionsHeadEnd();
   /* k < m is checked in KSPSetUp_GCRODR(): an error inside the options loop would leak its strings */
   PetscFunctionReturn(0);
@@ -615,6 +619,7 @@ PetscErrorCode KSPCreate_GCRODR(KSP ksp)
   gc->m        = 40;
   gc->k        = 20;
   gc->reuse    = PETSC_TRUE;
+  gc->update_interval = 1;
   gc->uh_exact = PETSC_TRUE;
   ksp->data    = (void *)gc;
 

@@ -11,6 +11,10 @@ typedef struct {
   PetscInt  m;     /* search-space dimension per cycle: kcur recycled + (m - kcur) Arnoldi vectors */
   PetscInt  k;     /* requested recycle dimension */
   PetscBool reuse; /* keep U across KSPSolve() calls */
+  /* Step 4 (harmonic Ritz update) runs on cycles 0, s, 2s, ... of each solve (and whenever the space is not
+     full yet); s = 1, every cycle, is the algorithm of the paper. It costs about 4 k (m+1) n flops. */
+  PetscInt  update_interval;
+  PetscInt  ncycle; /* cycles of the current solve */
 
   /* Storage holds k + 1 recycled vectors so that a complex-conjugate harmonic Ritz pair at the boundary can be
      kept whole instead of being split. */
