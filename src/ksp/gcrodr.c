@@ -412,7 +412,8 @@ static PetscErrorCode KSPView_GCRODR(KSP ksp, PetscViewer viewer)
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &isascii));
   if (isascii) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "  restart m=%" PetscInt_FMT ", recycle k=%" PetscInt_FMT ", reuse across solves %s\n", gc->m, gc->k, gc->reuse ? "true" : "false"));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  recycle space updated every %" PetscInt_FMT " cycle(s); current dimension %" PetscInt_FMT "\n", gc->update_interval, gc->kcur));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  current recycle space dimension %" PetscInt_FMT "\n", gc->kcur));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  recycle space updated every %" PetscInt_FMT " cycle(s)\n", gc->update_interval));
   }
   PetscFunctionReturn(0);
 }
