@@ -250,6 +250,10 @@ static PetscErrorCode Run(DataGen *g)
   nn = g->n * g->n;
   PetscCall(PetscMalloc1(g->nfields, &g->fields));
   for (PetscInt k = 0; k < g->nfields; k++) PetscCall(PetscMalloc1(nn, &g->fields[k]));
+  /* the preconditioner preset (-skua_mg) is built once here, so a bad choice fails before the output exists */
+  PetscCall(SkuaPDESampleFields(g->pde, 0, g->fields));
+  PetscCall(SkuaPDEAssemble(g->pde, g->fields, g->A, g->b));
+  PetscCall(SkuaMGSetUp(g->ksp, g->pde, g->fields));
   PetscCall(PetscMalloc1(nn, &g->nat));
   PetscCall(PetscMalloc1(g->N, &g->perm));
   PetscCall(PetscMalloc1(g->N, &done));
@@ -327,6 +331,7 @@ static PetscErrorCode Run(DataGen *g)
     PetscCall(SkuaPDESampleFields(g->pde, i, g->fields));
     PetscCall(SkuaPDEAssemble(g->pde, g->fields, g->A, g->b));
     PetscCall(KSPSetOperators(g->ksp, g->A, g->A));
+    PetscCall(SkuaMGSetUp(g->ksp, g->pde, g->fields)); /* -skua_mg: coarse levels re-discretised from these fields */
     if (!(g->guess == DG_GUESS_PREVIOUS && prev_valid)) PetscCall(VecZeroEntries(g->u));
     for (PetscInt s = 0; s < g->nsteps; s++) {
       PetscInt           its;

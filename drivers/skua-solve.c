@@ -80,6 +80,7 @@ static PetscErrorCode RunSolve(SolveCtx *c)
   PetscCall(KSPCreate(comm, &c->ksp));
   PetscCall(KSPSetOperators(c->ksp, A, A));
   PetscCall(KSPSetFromOptions(c->ksp));
+  PetscCall(SkuaMGSetUp(c->ksp, NULL, NULL)); /* -skua_mg gamg|boomeramg presets (no grid here) */
   PetscCall(KSPGetType(c->ksp, &ksptype));
   PetscCall(KSPGetPC(c->ksp, &pc));
   PetscCall(PCGetType(pc, &pctype));

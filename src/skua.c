@@ -3,10 +3,12 @@
 #include <skua/ksp.h>
 #include <skua/pde.h>
 #include <skua/order.h>
+#include <skua/pc.h>
 #include "io/h5util.h"
 
 static char     *skua_command_line = NULL;
 static PetscBool skua_registered   = PETSC_FALSE;
+static PetscBool skua_handler      = PETSC_FALSE; /* SkuaErrorHandler pushed, to pop in SkuaFinalize */
 
 /* The first error of the run, as recorded by SkuaErrorHandler. */
 static struct {
@@ -99,6 +101,7 @@ PetscErrorCode SkuaRegisterAll(void)
   PetscCall(SkuaKSPRegisterAll());
   PetscCall(SkuaPDEInitializePackage());
   PetscCall(SkuaOrderInitializePackage());
+  PetscCall(SkuaMGInitializePackage());
   PetscFunctionReturn(0);
 }
 
@@ -114,7 +117,10 @@ PetscErrorCode SkuaInitialize(int *argc, char ***argv, const char file[], const 
   {
     PetscBool traceback = PETSC_FALSE;
     PetscCall(PetscOptionsGetBool(NULL, NULL, "-skua_traceback", &traceback, NULL));
-    if (!traceback) PetscCall(PetscPushErrorHandler(SkuaErrorHandler, NULL));
+    if (!traceback) {
+      PetscCall(PetscPushErrorHandler(SkuaErrorHandler, NULL));
+      skua_handler = PETSC_TRUE;
+    }
   }
   PetscFunctionReturn(0);
 }
@@ -124,6 +130,11 @@ PetscErrorCode SkuaFinalize(void)
   PetscErrorCode ierr = PetscFree(skua_command_line);
 
   if (ierr) return ierr;
+  if (skua_handler) {
+    ierr = PetscPopErrorHandler();
+    if (ierr) return ierr;
+    skua_handler = PETSC_FALSE;
+  }
   skua_registered = PETSC_FALSE;
   return PetscFinalize();
 }

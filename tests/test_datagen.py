@@ -131,11 +131,37 @@ def test_yaml():
     print("YAML options file: OK")
 
 
+def test_multigrid():
+    """-skua_mg presets through the driver: iterations per sample flat in n, same solution as without MG."""
+    d = tmpdir()
+    its = {}
+    for mg in ("geometric", "gamg", "boomeramg"):
+        for n in (31, 127):
+            out = os.path.join(d, f"{mg}{n}.h5")
+            datagen(["-family", "darcy", "-n", n, "-samples", 3, "-seed", 4, "-output", out, "-ksp_type", "cg",
+                     "-ksp_rtol", "1e-8", "-skua_mg", mg])
+            with h5py.File(out) as F:
+                check(F.attrs["pc_type"] != "none", "preset did not set a PC")
+                its[mg, n] = F["stats/iterations"][:].max()
+                if n == 31:
+                    u = F["solutions/u"][:]
+                    ref = os.path.join(d, "ref.h5")
+                    if not os.path.exists(ref):
+                        datagen(["-family", "darcy", "-n", n, "-samples", 3, "-seed", 4, "-output", ref,
+                                 "-ksp_type", "preonly", "-pc_type", "redundant"])
+                    with h5py.File(ref) as R:
+                        e = np.linalg.norm(u - R["solutions/u"][:]) / np.linalg.norm(R["solutions/u"][:])
+                    check(e < 1e-6, f"{mg}: solution differs from the direct solve by {e:.1e}")
+        check(its[mg, 127] - its[mg, 31] <= 2, f"{mg}: iterations grow from {its[mg, 31]} (n=31) to {its[mg, 127]} (n=127)")
+    print("multigrid presets in skua-datagen:", {f"{k[0]} n={k[1]}": int(v) for k, v in its.items()}, ": OK")
+
+
 def test_bad_options():
     d = tmpdir()
     out = os.path.join(d, "x.h5")
     cases = [(["-family", "bogus"], "bogus"), (["-n", "-3"], "-n"), (["-samples", "0"], "-samples"),
-             (["-order", "spiral"], "spiral"), (["-ksp_type", "nope"], "nope"), (["-grf_alpha", "-1"], "alpha")]
+             (["-order", "spiral"], "spiral"), (["-ksp_type", "nope"], "nope"), (["-grf_alpha", "-1"], "alpha"),
+             (["-skua_mg", "fancy"], "fancy")]
     for np_ in (1, 2):
         for args, frag in cases:
             p = datagen(args + ["-output", out], np_, check_rc=False)
@@ -153,4 +179,5 @@ if __name__ == "__main__":
     ap.add_argument("--family", default="darcy")
     a = ap.parse_args()
     {"discretization": lambda: test_discretization(a.family), "np_identical": test_np_identical,
-     "recycling": test_recycling, "resume": test_resume, "bad_options": test_bad_options, "yaml": test_yaml}[a.case]()
+     "recycling": test_recycling, "resume": test_resume, "bad_options": test_bad_options, "yaml": test_yaml,
+     "multigrid": test_multigrid}[a.case]()
