@@ -36,6 +36,7 @@ PCS = {
     "sor": ["-pc_type", "sor"],
     "asm": ["-pc_type", "asm"],
     "ilu": ["-pc_type", "ilu"],
+    "mg": ["-skua_mg", "geometric"],  # Skua's multigrid preset; shifted-Laplacian MG on helmholtz
 }
 GCRODR = ["-ksp_type", "gcrodr", "-ksp_gcrodr_restart", "40", "-ksp_gcrodr_recycle", "20"]
 METHODS = {  # name -> (ksp options, order, initial guess)
