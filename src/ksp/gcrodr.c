@@ -374,6 +374,7 @@ static PetscErrorCode KSPSetUp_GCRODR(KSP ksp)
   PetscFunctionBegin;
   PetscCheck(ksp->pc_side == PC_RIGHT, PetscObjectComm((PetscObject)ksp), PETSC_ERR_SUP, "KSPGCRODR supports only right preconditioning (-ksp_pc_side right)");
   PetscCheck(gc->k < gc->m, PetscObjectComm((PetscObject)ksp), PETSC_ERR_ARG_OUTOFRANGE, "KSPGCRODR recycle dimension k = %" PetscInt_FMT " must be smaller than the restart m = %" PetscInt_FMT "; lower -ksp_gcrodr_recycle or raise -ksp_gcrodr_restart", gc->k, gc->m);
+  PetscCheck(gc->update_interval >= 1, PetscObjectComm((PetscObject)ksp), PETSC_ERR_ARG_OUTOFRANGE, "KSPGCRODR: -ksp_gcrodr_update_interval %" PetscInt_FMT " must be at least 1", gc->update_interval);
   if (gc->allocated) PetscFunctionReturn(0);
   PetscCall(KSPCreateVecs(ksp, 1, &vecs, 0, NULL));
   PetscCall(GCRODRAllocate(ksp, vecs[0]));
@@ -433,9 +434,8 @@ static PetscErrorCode KSPSetFromOptions_GCRODR(KSP ksp, PetscOptionItems *PetscO
   PetscCall(PetscOptionsBool("-ksp_gcrodr_reuse", "Keep the recycle space across KSPSolve() calls", "KSPGCRODRSetReuse", reuse, &reuse, &flg));
   if (flg) PetscCall(KSPGCRODRSetReuse(ksp, reuse));
   PetscCall(PetscOptionsInt("-ksp_gcrodr_update_interval", "Update the recycle space every s-th cycle of a solve (1: every cycle, as in the paper)", NULL, gc->update_interval, &gc->update_interval, NULL));
-  PetscCheck(gc->update_interval >= 1, PetscObjectComm((PetscObject)ksp), PETSC_ERR_ARG_OUTOFRANGE, "-ksp_gcrodr_update_interval %" PetscInt_FMT " must be at least 1", gc->update_interval);
   PetscOptionsHeadEnd();
-  /* k < m is checked in KSPSetUp_GCRODR(): an error inside the options loop would leak its strings */
+  /* k < m and the interval are checked in KSPSetUp_GCRODR(): an error inside the options loop would leak its strings */
   PetscFunctionReturn(0);
 }
 
