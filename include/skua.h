@@ -8,6 +8,7 @@
 #include <skua/pde.h>
 #include <skua/order.h>
 #include <skua/pc.h>
+#include <skua/bcd.h>
 
 /* Wraps PetscInitialize() and registers every Skua plug-in (KSP types, log events), so options such as
    -ksp_type gcrodr work in any program linked with libskua. */

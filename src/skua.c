@@ -4,6 +4,7 @@
 #include <skua/pde.h>
 #include <skua/order.h>
 #include <skua/pc.h>
+#include <skua/bcd.h>
 #include "io/h5util.h"
 
 static char     *skua_command_line = NULL;
@@ -102,6 +103,7 @@ PetscErrorCode SkuaRegisterAll(void)
   PetscCall(SkuaPDEInitializePackage());
   PetscCall(SkuaOrderInitializePackage());
   PetscCall(SkuaMGInitializePackage());
+  PetscCall(SkuaBCDInitializePackage());
   PetscFunctionReturn(0);
 }
 

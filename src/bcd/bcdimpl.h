@@ -1,0 +1,135 @@
+/* Private state of SkuaBCD (Nutini, Laradji, Schmidt, JMLR 2022): data layout, ops tables, shared kernels. */
+#ifndef SKUA_BCD_IMPL_H
+#define SKUA_BCD_IMPL_H
+
+#include <skua/bcd.h>
+#include <stdint.h>
+
+PETSC_INTERN PetscLogEvent SkuaBCD_Select, SkuaBCD_Update, SkuaBCD_Gradient, SkuaBCD_Trace, SkuaBCD_SetUp, SkuaBCD_Read;
+
+/* A loss is a sum over rows of phi(u_i) where u_i = s_i z_i + o_i is an affine image of z = Ax: the residual
+   r = Ax - b (s = 1, o = -b) for squared, the margin m = b o Ax (s = b, o = 0) for logistic. Keeping u
+   up to date after a block update costs the nonzeros of the block's columns; the gradient weight of row i is
+   dF/dz_i = s_i phi'(u_i) and its curvature s_i^2 phi''(u_i) = phi''(u_i) (s_i^2 = 1 for both losses). */
+typedef struct {
+  const char *name;
+  PetscReal   curvature_bound; /* sup phi'': block Lipschitz constants are this times lambda_max(A_b^T A_b) */
+  PetscErrorCode (*setup)(SkuaBCD); /* checks the targets (labels +-1 for logistic) and sets s, o */
+  PetscReal (*phi)(PetscReal);
+  PetscReal (*dphi)(PetscReal);
+  PetscReal (*d2phi)(PetscReal);
+  PetscReal (*dphi_diff)(PetscReal u, PetscReal du); /* phi(u + du) - phi(u) without cancellation */
+} SkuaBCDLossOps;
+
+/* Selection fills bcd->blk/nblk with the sorted coordinates of the block to update at iteration k. */
+typedef struct {
+  const char *name;
+  PetscBool   greedy; /* needs the full gradient every iteration */
+  PetscErrorCode (*select)(SkuaBCD, PetscInt k);
+} SkuaBCDRuleOps;
+
+/* An update changes x on bcd->blk given the block gradient bcd->gb, through SkuaBCDBlockDelta/Commit. */
+typedef struct {
+  const char *name;
+  PetscErrorCode (*update)(SkuaBCD);
+} SkuaBCDUpdateOps;
+
+struct _p_SkuaBCD {
+  MPI_Comm    comm;
+  PetscMPIInt rank, size;
+  char        source[PETSC_MAX_PATH_LEN];
+
+  /* Data: local rows [rstart, rstart+mloc) of A (m x d) in CSC (local row numbers) and CSR (global columns). */
+  PetscInt   m, d, mloc, rstart, nnz;
+  PetscInt  *ccp, *cri, *rrp, *rci;
+  PetscReal *ccv, *rrv;
+  PetscReal *b, *s, *o; /* targets; the affine map z -> u of the loss */
+  PetscBool  has_data;
+  char       suggested_loss[32];
+
+  /* Settings */
+  SkuaBCDLossType      loss;
+  SkuaBCDRuleType      rule;
+  SkuaBCDUpdateType    update;
+  SkuaBCDPartitionType partition;
+  PetscReal            l1, l2, rho, tol;
+  PetscInt             max_it, bs, trace_every, seed, ls_max, newton_inner;
+  const SkuaBCDLossOps   *lops;
+  const SkuaBCDRuleOps   *rops;
+  const SkuaBCDUpdateOps *uops;
+  PetscBool               setup;
+
+  /* Partition (contiguous): block j holds coordinates [bstart[j], bstart[j+1]). */
+  PetscInt   nb;
+  PetscInt  *bstart;
+  PetscReal *Lb, *Lest, *Lcum; /* block Lipschitz bounds, line-search estimates, cumulative Lb (lipschitz rule) */
+  PetscReal *Lc;               /* coordinate Lipschitz bounds */
+  PetscReal  Lmax;             /* max_j Lb (variable blocks: max_i Lc): the common step of the GS rule */
+  PetscInt  *perm, perm_epoch;
+  PetscReal *Hq;    /* GSQ: Cholesky factors of H_b = c A_b^T A_b + (l2 + rho) I, block j at Hq + Hqoff[j] */
+  PetscInt  *Hqoff;
+
+  /* State: x and the gradient are replicated; u is local to the row block. */
+  PetscReal *x, *u, *g, *gl;
+  PetscBool  gfull; /* g holds the full gradient at the current x (greedy rules) */
+
+  /* Current block and work space */
+  PetscInt   nblk, blkid;
+  PetscInt  *blk;
+  PetscReal *gb, *xb0, *db, *H, *Hw, *score;
+  PetscReal *dz;
+  PetscInt  *touched, ntouched;
+  char      *mark;
+  PetscReal *wv; /* dense mloc work for Gram matrices */
+  PetscInt  *heap;
+
+  /* Results */
+  PetscInt               its;
+  SkuaBCDConvergedReason reason;
+  PetscInt               ntrace, trace_cap;
+  PetscInt              *tr_it;
+  PetscReal             *tr_obj, *tr_sec, *tr_gnorm, *tr_blk;
+  SkuaBCDMonitorFn       monitor;
+  void                  *monctx;
+  char                   setnames[24][32], setvals[24][PETSC_MAX_PATH_LEN];
+  const char            *setnp[24], *setvp[24];
+  PetscInt               nset;
+};
+
+/* A number as C's %g writes it (PETSc's printf appends '.' to integral values: "-1." and "nan." read badly). */
+#include <stdio.h>
+static inline const char *SkuaBCDNum(char buf[32], double v)
+{
+  snprintf(buf, 32, "%g", v);
+  return buf;
+}
+
+/* Counter-based randomness: word w of stream (seed, stream), the same on every rank. */
+PETSC_INTERN uint64_t  SkuaBCDRandomWord(PetscInt seed, uint64_t stream, uint64_t w);
+PETSC_INTERN PetscReal SkuaBCDRandomUniform(PetscInt seed, uint64_t stream, uint64_t w);
+
+PETSC_INTERN PetscErrorCode SkuaBCDGetLossOps(SkuaBCDLossType, const SkuaBCDLossOps **);
+PETSC_INTERN PetscErrorCode SkuaBCDGetRuleOps(SkuaBCDRuleType, const SkuaBCDRuleOps **);
+PETSC_INTERN PetscErrorCode SkuaBCDGetUpdateOps(SkuaBCDUpdateType, const SkuaBCDUpdateOps **);
+
+/* Data set-up from local CSR arrays (takes ownership) and the readers. */
+PETSC_INTERN PetscErrorCode SkuaBCDSetLocalRows(SkuaBCD, PetscInt m, PetscInt d, PetscInt mloc, PetscInt *rowptr, PetscInt *cols, PetscReal *vals, PetscReal *b);
+PETSC_INTERN PetscErrorCode SkuaBCDReadHDF5(SkuaBCD, const char path[]);
+PETSC_INTERN PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD, const char path[]);
+PETSC_INTERN PetscErrorCode SkuaBCDCheckCollective(MPI_Comm comm, PetscBool bad, PetscErrorCode code, const char msg[]);
+PETSC_INTERN PetscErrorCode SkuaBCDRowSplit(MPI_Comm comm, PetscInt M, PetscInt *mloc, PetscInt *rstart);
+
+/* Kernels shared by rules and updates (update.c). */
+PETSC_INTERN PetscReal      SkuaBCDSoft(PetscReal v, PetscReal t);
+PETSC_INTERN PetscErrorCode SkuaBCDBlockGradient(SkuaBCD);                       /* gb on blk */
+PETSC_INTERN PetscErrorCode SkuaBCDFullGradient(SkuaBCD);                        /* g from scratch */
+PETSC_INTERN PetscErrorCode SkuaBCDBlockDelta(SkuaBCD, const PetscReal delta[]); /* dz = A_blk delta (touched rows) */
+PETSC_INTERN PetscErrorCode SkuaBCDTrialLoss(SkuaBCD, PetscReal t, PetscReal out[2]); /* change, sum of |row changes| */
+PETSC_INTERN PetscErrorCode SkuaBCDCommit(SkuaBCD, PetscReal t, const PetscReal delta[]);
+PETSC_INTERN PetscErrorCode SkuaBCDBlockGram(SkuaBCD, PetscInt n, const PetscInt idx[], PetscBool bound, PetscReal G[]);
+PETSC_INTERN PetscErrorCode SkuaBCDMaxEig(PetscInt n, const PetscReal G[], PetscReal work[], PetscReal *lmax);
+PETSC_INTERN PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD);
+PETSC_INTERN PetscErrorCode SkuaBCDObjective(SkuaBCD, PetscReal *F);
+PETSC_INTERN PetscErrorCode SkuaBCDMappingNorm(SkuaBCD, PetscReal *gnorm); /* after SkuaBCDFullGradient */
+
+#endif

@@ -1,0 +1,498 @@
+/* BCD block updates (Nutini, Laradji, Schmidt, JMLR 2022, Sec. 5): 1/L_b prox-gradient, backtracking, (prox-)Newton. */
+#include "bcdimpl.h"
+#include <petscblaslapack.h>
+
+PetscReal SkuaBCDSoft(PetscReal v, PetscReal t) { return v > t ? v - t : (v < -t ? v + t : 0.0); }
+
+/* Gradient weight dF/dz_i of local row i. */
+static inline PetscReal RowWeight(SkuaBCD bcd, PetscInt i) { return bcd->s[i] * bcd->lops->dphi(bcd->u[i]); }
+
+PetscErrorCode SkuaBCDBlockGradient(SkuaBCD bcd)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(SkuaBCD_Gradient, 0, 0, 0, 0));
+  if (bcd->gfull) {
+    for (PetscInt k = 0; k < bcd->nblk; k++) bcd->gb[k] = bcd->g[bcd->blk[k]];
+  } else {
+    /* A local sparse product over the block's columns, then one reduction of |b| numbers. */
+    for (PetscInt k = 0; k < bcd->nblk; k++) {
+      PetscInt  j = bcd->blk[k];
+      PetscReal a = 0;
+      for (PetscInt p = bcd->ccp[j]; p < bcd->ccp[j + 1]; p++) a += bcd->ccv[p] * RowWeight(bcd, bcd->cri[p]);
+      bcd->gb[k] = a;
+    }
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, bcd->gb, (PetscMPIInt)bcd->nblk, MPIU_REAL, MPIU_SUM, bcd->comm));
+    for (PetscInt k = 0; k < bcd->nblk; k++) bcd->gb[k] += bcd->l2 * bcd->x[bcd->blk[k]];
+  }
+  PetscCall(PetscLogEventEnd(SkuaBCD_Gradient, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaBCDFullGradient(SkuaBCD bcd)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(SkuaBCD_Gradient, 0, 0, 0, 0));
+  for (PetscInt j = 0; j < bcd->d; j++) {
+    PetscReal a = 0;
+    for (PetscInt p = bcd->ccp[j]; p < bcd->ccp[j + 1]; p++) a += bcd->ccv[p] * RowWeight(bcd, bcd->cri[p]);
+    bcd->gl[j] = a;
+  }
+  PetscCallMPI(MPI_Allreduce(bcd->gl, bcd->g, (PetscMPIInt)bcd->d, MPIU_REAL, MPIU_SUM, bcd->comm));
+  for (PetscInt j = 0; j < bcd->d; j++) bcd->g[j] += bcd->l2 * bcd->x[j];
+  /* Greedy rules keep g current from here on by updating gl row by row. */
+  bcd->gfull = bcd->rops->greedy;
+  PetscCall(PetscLogEventEnd(SkuaBCD_Gradient, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ClearDelta(SkuaBCD bcd)
+{
+  PetscFunctionBegin;
+  for (PetscInt t = 0; t < bcd->ntouched; t++) {
+    bcd->mark[bcd->touched[t]] = 0;
+    bcd->dz[bcd->touched[t]]   = 0;
+  }
+  bcd->ntouched = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaBCDBlockDelta(SkuaBCD bcd, const PetscReal delta[])
+{
+  PetscFunctionBegin;
+  PetscCall(ClearDelta(bcd));
+  for (PetscInt k = 0; k < bcd->nblk; k++) {
+    PetscInt j = bcd->blk[k];
+    if (delta[k] == 0) continue;
+    for (PetscInt p = bcd->ccp[j]; p < bcd->ccp[j + 1]; p++) {
+      PetscInt i = bcd->cri[p];
+      if (!bcd->mark[i]) {
+        bcd->mark[i]                  = 1;
+        bcd->touched[bcd->ntouched++] = i;
+      }
+      bcd->dz[i] += bcd->ccv[p] * delta[k];
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Change of the loss for x_b + t delta, and the sum of the rows' absolute changes (the scale of its round-off). */
+PetscErrorCode SkuaBCDTrialLoss(SkuaBCD bcd, PetscReal t, PetscReal out[2])
+{
+  PetscReal v[2] = {0, 0};
+
+  PetscFunctionBegin;
+  for (PetscInt q = 0; q < bcd->ntouched; q++) {
+    PetscInt  i  = bcd->touched[q];
+    PetscReal dv = bcd->lops->dphi_diff(bcd->u[i], t * bcd->s[i] * bcd->dz[i]);
+    v[0] += dv;
+    v[1] += PetscAbsReal(dv);
+  }
+  PetscCallMPI(MPI_Allreduce(v, out, 2, MPIU_REAL, MPIU_SUM, bcd->comm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaBCDCommit(SkuaBCD bcd, PetscReal t, const PetscReal delta[])
+{
+  const PetscBool greedy = bcd->gfull;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < bcd->nblk; k++) bcd->x[bcd->blk[k]] += t * delta[k];
+  for (PetscInt q = 0; q < bcd->ntouched; q++) {
+    PetscInt  i  = bcd->touched[q];
+    PetscReal un = bcd->u[i] + t * bcd->s[i] * bcd->dz[i];
+    if (greedy) { /* the gradient moves along the rows whose weight changed: cost nnz of those rows */
+      PetscReal dw = bcd->s[i] * (bcd->lops->dphi(un) - bcd->lops->dphi(bcd->u[i]));
+      for (PetscInt p = bcd->rrp[i]; p < bcd->rrp[i + 1]; p++) bcd->gl[bcd->rci[p]] += dw * bcd->rrv[p];
+    }
+    bcd->u[i] = un;
+  }
+  PetscCall(ClearDelta(bcd));
+  if (greedy) {
+    PetscCallMPI(MPI_Allreduce(bcd->gl, bcd->g, (PetscMPIInt)bcd->d, MPIU_REAL, MPIU_SUM, bcd->comm));
+    for (PetscInt j = 0; j < bcd->d; j++) bcd->g[j] += bcd->l2 * bcd->x[j];
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Local part of A_idx^T C A_idx, C = diag(phi'') (or its bound), through one dense scatter per column. */
+static PetscErrorCode BlockGramLocal(SkuaBCD bcd, PetscInt n, const PetscInt idx[], PetscBool bound, PetscReal G[])
+{
+  PetscFunctionBegin;
+  for (PetscInt a = 0; a < n; a++) {
+    PetscInt ja = idx[a];
+    for (PetscInt p = bcd->ccp[ja]; p < bcd->ccp[ja + 1]; p++) {
+      PetscInt i = bcd->cri[p];
+      bcd->wv[i] = bcd->ccv[p] * (bound ? bcd->lops->curvature_bound : bcd->lops->d2phi(bcd->u[i]));
+    }
+    for (PetscInt c = a; c < n; c++) {
+      PetscInt  jc = idx[c];
+      PetscReal v  = 0;
+      for (PetscInt p = bcd->ccp[jc]; p < bcd->ccp[jc + 1]; p++) v += bcd->ccv[p] * bcd->wv[bcd->cri[p]];
+      G[a * n + c] = G[c * n + a] = v;
+    }
+    for (PetscInt p = bcd->ccp[ja]; p < bcd->ccp[ja + 1]; p++) bcd->wv[bcd->cri[p]] = 0;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaBCDBlockGram(SkuaBCD bcd, PetscInt n, const PetscInt idx[], PetscBool bound, PetscReal G[])
+{
+  PetscFunctionBegin;
+  PetscCall(BlockGramLocal(bcd, n, idx, bound, G));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(n * n), MPIU_REAL, MPIU_SUM, bcd->comm));
+  PetscFunctionReturn(0);
+}
+
+/* work: n*n + 4n reals. */
+PetscErrorCode SkuaBCDMaxEig(PetscInt n, const PetscReal G[], PetscReal work[], PetscReal *lmax)
+{
+  PetscBLASInt bn, lwork, info;
+  PetscReal   *A = work, *w = work + n * n, *wk = work + n * n + n;
+
+  PetscFunctionBegin;
+  if (n == 1) {
+    *lmax = G[0];
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscArraycpy(A, G, n * n));
+  PetscCall(PetscBLASIntCast(n, &bn));
+  PetscCall(PetscBLASIntCast(3 * n, &lwork));
+  PetscCallBLAS("LAPACKsyev", LAPACKsyev_("N", "U", &bn, A, &bn, w, wk, &lwork, &info));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK dsyev failed (info %d) computing a block Lipschitz constant", (int)info);
+  *lmax = w[n - 1];
+  PetscFunctionReturn(0);
+}
+
+/* GSQ's matrix bound H_b = G + (l2 + rho) I, factored once (lower Cholesky, column-major); a singular G with
+   l2 = rho = 0 gets the smallest diagonal shift that factors. */
+static PetscErrorCode GSQFactor(SkuaBCD bcd, PetscInt n, const PetscReal G[], PetscReal Lf[])
+{
+  PetscBLASInt bn, info;
+  PetscReal    shift = 0, dmax = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscBLASIntCast(n, &bn));
+  for (PetscInt k = 0; k < n; k++) dmax = PetscMax(dmax, G[k * n + k]);
+  for (PetscInt attempt = 0;; attempt++) {
+    PetscCall(PetscArraycpy(Lf, G, n * n));
+    for (PetscInt k = 0; k < n; k++) Lf[k * n + k] += bcd->l2 + bcd->rho + shift;
+    PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("L", &bn, Lf, &bn, &info));
+    if (info == 0) break;
+    PetscCheck(attempt < 30, PETSC_COMM_SELF, PETSC_ERR_LIB, "GSQ: a block bound matrix could not be factored; use -bcd_l2 > 0");
+    shift = shift ? 10 * shift : 1e-12 * (dmax > 0 ? dmax : 1.0);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Coordinate bounds L_i = c |a_i|^2 + l2 and, for fixed blocks, L_b = lambda_max(c A_b^T A_b) + l2 (the
+   paper's block constants); the Gram matrices of many blocks share one reduction. */
+PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD bcd)
+{
+  const PetscReal c = bcd->lops->curvature_bound;
+  PetscReal      *buf, *work;
+  PetscInt        chunk = 1 << 20, jb = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < bcd->d; j++) {
+    PetscReal a = 0;
+    for (PetscInt p = bcd->ccp[j]; p < bcd->ccp[j + 1]; p++) a += bcd->ccv[p] * bcd->ccv[p];
+    bcd->Lc[j] = a;
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, bcd->Lc, (PetscMPIInt)bcd->d, MPIU_REAL, MPIU_SUM, bcd->comm));
+  /* A coordinate that f does not see has no curvature; any positive step is then exact for f. */
+  for (PetscInt j = 0; j < bcd->d; j++) bcd->Lc[j] = (c * bcd->Lc[j] + bcd->l2 > 0) ? c * bcd->Lc[j] + bcd->l2 : 1.0;
+  bcd->Lmax = 0;
+  if (bcd->partition == SKUA_BCD_PARTITION_VARIABLE) {
+    for (PetscInt j = 0; j < bcd->d; j++) bcd->Lmax = PetscMax(bcd->Lmax, bcd->Lc[j]);
+    PetscFunctionReturn(0);
+  }
+  chunk = PetscMax(chunk, bcd->bs * bcd->bs);
+  if (bcd->rule == SKUA_BCD_RULE_GSQ) {
+    PetscCall(PetscMalloc1(bcd->nb + 1, &bcd->Hqoff));
+    bcd->Hqoff[0] = 0;
+    for (PetscInt j = 0; j < bcd->nb; j++) {
+      PetscInt n        = bcd->bstart[j + 1] - bcd->bstart[j];
+      bcd->Hqoff[j + 1] = bcd->Hqoff[j] + n * n;
+    }
+    PetscCall(PetscMalloc1(bcd->Hqoff[bcd->nb] + 1, &bcd->Hq));
+  }
+  PetscCall(PetscMalloc2(chunk, &buf, bcd->bs * bcd->bs + 4 * bcd->bs, &work));
+  while (jb < bcd->nb) {
+    PetscInt je = jb, used = 0;
+    while (je < bcd->nb) {
+      PetscInt n = bcd->bstart[je + 1] - bcd->bstart[je];
+      if (used + n * n > chunk) break;
+      used += n * n;
+      je++;
+    }
+    used = 0;
+    for (PetscInt j = jb; j < je; j++) {
+      PetscInt n = bcd->bstart[j + 1] - bcd->bstart[j], *idx = bcd->blk;
+      for (PetscInt k = 0; k < n; k++) idx[k] = bcd->bstart[j] + k;
+      PetscCall(BlockGramLocal(bcd, n, idx, PETSC_TRUE, buf + used));
+      used += n * n;
+    }
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, buf, (PetscMPIInt)used, MPIU_REAL, MPIU_SUM, bcd->comm));
+    used = 0;
+    for (PetscInt j = jb; j < je; j++) {
+      PetscInt  n = bcd->bstart[j + 1] - bcd->bstart[j];
+      PetscReal lmax, lc = 0;
+      if (bcd->Hq) PetscCall(GSQFactor(bcd, n, buf + used, bcd->Hq + bcd->Hqoff[j]));
+      PetscCall(SkuaBCDMaxEig(n, buf + used, work, &lmax));
+      used += n * n;
+      bcd->Lb[j] = lmax + bcd->l2 > 0 ? lmax + bcd->l2 : 1.0;
+      /* The line search starts from the largest diagonal entry: a lower bound on L_b. */
+      for (PetscInt k = bcd->bstart[j]; k < bcd->bstart[j + 1]; k++) lc = PetscMax(lc, bcd->Lc[k]);
+      bcd->Lest[j] = lc;
+      bcd->Lmax    = PetscMax(bcd->Lmax, bcd->Lb[j]);
+      bcd->Lcum[j] = (j ? bcd->Lcum[j - 1] : 0) + bcd->Lb[j];
+    }
+    jb = je;
+  }
+  PetscCall(PetscFree2(buf, work));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaBCDObjective(SkuaBCD bcd, PetscReal *F)
+{
+  PetscReal f = 0, r = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < bcd->mloc; i++) f += bcd->lops->phi(bcd->u[i]);
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPIU_REAL, MPIU_SUM, bcd->comm));
+  for (PetscInt j = 0; j < bcd->d; j++) r += 0.5 * bcd->l2 * bcd->x[j] * bcd->x[j] + bcd->l1 * PetscAbsReal(bcd->x[j]);
+  *F = f + r;
+  PetscFunctionReturn(0);
+}
+
+/* |x - prox_{l1}(x - grad f(x))|_2: zero exactly at a minimiser; equals |grad f| without L1. */
+PetscErrorCode SkuaBCDMappingNorm(SkuaBCD bcd, PetscReal *gnorm)
+{
+  PetscReal s = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < bcd->d; j++) {
+    PetscReal v = bcd->x[j] - SkuaBCDSoft(bcd->x[j] - bcd->g[j], bcd->l1);
+    s += v * v;
+  }
+  *gnorm = PetscSqrtReal(s);
+  PetscFunctionReturn(0);
+}
+
+/* ---------------- updates ---------------- */
+
+/* |x_b + t d|_1 - |x_b|_1, term by term so that small steps give accurate small changes. */
+static PetscReal L1Diff(SkuaBCD bcd, PetscReal t, const PetscReal d[])
+{
+  PetscReal s = 0;
+  for (PetscInt k = 0; k < bcd->nblk; k++) s += PetscAbsReal(bcd->x[bcd->blk[k]] + t * d[k]) - PetscAbsReal(bcd->x[bcd->blk[k]]);
+  return s;
+}
+
+/* Change of the block subproblem F(x) + rho/2 |x_b - x_b^k|^2 along t*d (dz must hold A_b d), with the
+   round-off level of that difference so that a line search cannot reject a step for noise alone. */
+static PetscErrorCode SubproblemChange(SkuaBCD bcd, PetscReal t, const PetscReal d[], PetscReal *dF, PetscReal *noise)
+{
+  PetscReal tl[2], xd = 0, dd = 0;
+
+  PetscFunctionBegin;
+  PetscCall(SkuaBCDTrialLoss(bcd, t, tl));
+  for (PetscInt k = 0; k < bcd->nblk; k++) {
+    PetscReal xk = bcd->x[bcd->blk[k]];
+    xd += xk * d[k];
+    dd += d[k] * d[k];
+  }
+  *dF    = tl[0] + bcd->l2 * (t * xd + 0.5 * t * t * dd) + 0.5 * bcd->rho * t * t * dd;
+  if (bcd->l1 > 0) *dF += bcd->l1 * L1Diff(bcd, t, d);
+  *noise = 64 * PETSC_MACHINE_EPSILON * (tl[1] + bcd->l2 * t * (PetscAbsReal(xd) + t * dd) + bcd->rho * t * t * dd);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ProxStep(SkuaBCD bcd, PetscReal L, PetscReal d[], PetscBool *moved)
+{
+  PetscFunctionBegin;
+  *moved = PETSC_FALSE;
+  for (PetscInt k = 0; k < bcd->nblk; k++) {
+    PetscReal xk = bcd->x[bcd->blk[k]];
+    d[k]         = SkuaBCDSoft(xk - bcd->gb[k] / L, bcd->l1 / L) - xk;
+    if (d[k] != 0) *moved = PETSC_TRUE;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Upper bound on the block's Lipschitz constant (exact L_b for fixed blocks, computed for variable ones). */
+static PetscErrorCode BlockLipschitz(SkuaBCD bcd, PetscReal *L)
+{
+  PetscFunctionBegin;
+  if (bcd->blkid >= 0 && bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS) *L = bcd->Lb[bcd->blkid];
+  else if (bcd->nblk == 1) *L = bcd->Lc[bcd->blk[0]];
+  else {
+    PetscReal lmax;
+    PetscCall(SkuaBCDBlockGram(bcd, bcd->nblk, bcd->blk, PETSC_TRUE, bcd->H));
+    PetscCall(SkuaBCDMaxEig(bcd->nblk, bcd->H, bcd->Hw, &lmax));
+    *L = lmax + bcd->l2 > 0 ? lmax + bcd->l2 : 1.0;
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode UpdateGradient(SkuaBCD bcd)
+{
+  PetscReal L = 1;
+  PetscBool moved;
+
+  PetscFunctionBegin;
+  PetscCall(BlockLipschitz(bcd, &L));
+  /* BCD-PR: the proximal term adds rho to the curvature of the block subproblem. */
+  PetscCall(ProxStep(bcd, L + bcd->rho, bcd->db, &moved));
+  if (!moved) PetscFunctionReturn(0);
+  PetscCall(SkuaBCDBlockDelta(bcd, bcd->db));
+  PetscCall(SkuaBCDCommit(bcd, 1.0, bcd->db));
+  PetscFunctionReturn(0);
+}
+
+/* Backtracking on L: accept when the subproblem decreases at least as the quadratic model with L predicts;
+   start from the last accepted L/2 so that the estimate can follow the local curvature down again. */
+static PetscErrorCode UpdateLineSearch(SkuaBCD bcd)
+{
+  PetscReal L, Lup = 0;
+  PetscBool moved, fixed = (bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS) ? PETSC_TRUE : PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (fixed) {
+    L   = bcd->Lest[bcd->blkid];
+    Lup = bcd->Lb[bcd->blkid];
+  } else { /* lambda_max <= trace: an upper bound without an eigenvalue problem */
+    L = 0;
+    for (PetscInt k = 0; k < bcd->nblk; k++) {
+      L = PetscMax(L, bcd->Lc[bcd->blk[k]]);
+      Lup += bcd->Lc[bcd->blk[k]] - bcd->l2;
+    }
+    Lup += bcd->l2;
+  }
+  for (PetscInt it = 0;; it++) {
+    PetscReal dF, noise, model = 0, dd = 0;
+    PetscBool last = (L >= Lup || it >= bcd->ls_max) ? PETSC_TRUE : PETSC_FALSE;
+
+    if (last) L = Lup; /* the bound guarantees descent; no need to test it */
+    PetscCall(ProxStep(bcd, L + bcd->rho, bcd->db, &moved));
+    if (!moved) break;
+    PetscCall(SkuaBCDBlockDelta(bcd, bcd->db));
+    if (!last) {
+      PetscCall(SubproblemChange(bcd, 1.0, bcd->db, &dF, &noise));
+      for (PetscInt k = 0; k < bcd->nblk; k++) {
+        model += bcd->gb[k] * bcd->db[k];
+        dd += bcd->db[k] * bcd->db[k];
+      }
+      model += 0.5 * (L + bcd->rho) * dd;
+      if (bcd->l1 > 0) model += bcd->l1 * L1Diff(bcd, 1.0, bcd->db);
+    }
+    if (last || dF <= model + noise) {
+      PetscCall(SkuaBCDCommit(bcd, 1.0, bcd->db));
+      break;
+    }
+    L *= 2;
+  }
+  if (fixed) bcd->Lest[bcd->blkid] = 0.5 * L;
+  PetscFunctionReturn(0);
+}
+
+/* Proximal Newton direction for L1: coordinate descent on the block's quadratic model plus l1|x_b + d|_1
+   (the block is small, so the model is solved to round-off). */
+static PetscErrorCode ProxNewtonDirection(SkuaBCD bcd, PetscInt n, const PetscReal H[], PetscReal d[])
+{
+  PetscReal *Hd = bcd->Hw, scale = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < n; k++) {
+    d[k]  = 0;
+    Hd[k] = 0;
+    scale = PetscMax(scale, PetscAbsReal(bcd->x[bcd->blk[k]]));
+  }
+  for (PetscInt sweep = 0; sweep < bcd->newton_inner; sweep++) {
+    PetscReal change = 0;
+    for (PetscInt k = 0; k < n; k++) {
+      PetscReal hkk = H[k * n + k], z, zn, dk;
+      if (hkk <= 0) continue;
+      z  = bcd->x[bcd->blk[k]] + d[k];
+      zn = SkuaBCDSoft(z - (bcd->gb[k] + Hd[k]) / hkk, bcd->l1 / hkk);
+      dk = zn - z;
+      if (dk == 0) continue;
+      d[k] += dk;
+      for (PetscInt q = 0; q < n; q++) Hd[q] += H[q * n + k] * dk;
+      change = PetscMax(change, PetscAbsReal(dk));
+    }
+    if (change <= 1e-14 * (1 + scale)) break;
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode NewtonDirection(SkuaBCD bcd, PetscInt n, PetscReal H[], PetscReal d[])
+{
+  PetscBLASInt bn, one = 1, info;
+  PetscReal    shift = 0, dmax = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscBLASIntCast(n, &bn));
+  for (PetscInt k = 0; k < n; k++) dmax = PetscMax(dmax, H[k * n + k]);
+  PetscCall(PetscArraycpy(bcd->Hw, H, n * n));
+  for (PetscInt attempt = 0;; attempt++) {
+    for (PetscInt k = 0; k < n; k++) d[k] = -bcd->gb[k];
+    PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("L", &bn, H, &bn, &info));
+    if (info == 0) {
+      PetscCallBLAS("LAPACKpotrs", LAPACKpotrs_("L", &bn, &one, H, &bn, d, &bn, &info));
+      break;
+    }
+    /* Singular block Hessian (l2 = 0 and dependent columns): regularise just enough to factor. */
+    PetscCheck(attempt < 30, PETSC_COMM_SELF, PETSC_ERR_LIB, "Block Hessian could not be factored even after a diagonal shift; use -bcd_l2 or -bcd_prox > 0");
+    shift = shift ? 10 * shift : 1e-12 * (dmax > 0 ? dmax : 1.0);
+    PetscCall(PetscArraycpy(H, bcd->Hw, n * n));
+    for (PetscInt k = 0; k < n; k++) H[k * n + k] += shift;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Block Newton with Armijo backtracking on the subproblem (Tseng-Yun's decrease measure with L1). */
+static PetscErrorCode UpdateNewton(SkuaBCD bcd)
+{
+  PetscInt  n = bcd->nblk;
+  PetscReal Delta = 0, t = 1, dF, noise;
+  PetscBool any   = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(SkuaBCDBlockGram(bcd, n, bcd->blk, PETSC_FALSE, bcd->H));
+  for (PetscInt k = 0; k < n; k++) bcd->H[k * n + k] += bcd->l2 + bcd->rho;
+  if (bcd->l1 > 0) PetscCall(ProxNewtonDirection(bcd, n, bcd->H, bcd->db));
+  else PetscCall(NewtonDirection(bcd, n, bcd->H, bcd->db));
+  for (PetscInt k = 0; k < n; k++) {
+    Delta += bcd->gb[k] * bcd->db[k];
+    if (bcd->db[k] != 0) any = PETSC_TRUE;
+  }
+  if (bcd->l1 > 0) Delta += bcd->l1 * L1Diff(bcd, 1.0, bcd->db);
+  if (!any || !(Delta < 0)) PetscFunctionReturn(0); /* the block is already optimal */
+  PetscCall(SkuaBCDBlockDelta(bcd, bcd->db));
+  for (PetscInt it = 0; it < bcd->ls_max; it++, t *= 0.5) {
+    PetscCall(SubproblemChange(bcd, t, bcd->db, &dF, &noise));
+    if (dF <= 1e-4 * t * Delta + noise) {
+      PetscCall(SkuaBCDCommit(bcd, t, bcd->db));
+      PetscFunctionReturn(0);
+    }
+  }
+  PetscCall(ClearDelta(bcd)); /* no acceptable step (round-off level): leave x and dz as they were */
+  PetscFunctionReturn(0);
+}
+
+static const SkuaBCDUpdateOps GradientOps   = {"gradient", UpdateGradient};
+static const SkuaBCDUpdateOps LineSearchOps = {"linesearch", UpdateLineSearch};
+static const SkuaBCDUpdateOps NewtonOps     = {"newton", UpdateNewton};
+
+PetscErrorCode SkuaBCDGetUpdateOps(SkuaBCDUpdateType t, const SkuaBCDUpdateOps **ops)
+{
+  PetscFunctionBegin;
+  switch (t) {
+  case SKUA_BCD_UPDATE_GRADIENT: *ops = &GradientOps; break;
+  case SKUA_BCD_UPDATE_LINESEARCH: *ops = &LineSearchOps; break;
+  case SKUA_BCD_UPDATE_NEWTON: *ops = &NewtonOps; break;
+  default: SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_SUP, "-bcd_update: unknown update %d", (int)t);
+  }
+  PetscFunctionReturn(0);
+}
