@@ -18,7 +18,7 @@ typedef struct _p_SkuaProblemSet *SkuaProblemSet;
 
 PETSC_EXTERN PetscErrorCode SkuaProblemSetOpen(MPI_Comm comm, const char path[], SkuaProblemSet *ps);
 PETSC_EXTERN PetscErrorCode SkuaProblemSetGetSize(SkuaProblemSet ps, PetscInt *nsystems, PetscBool *is_sequence);
-/* Name of system i: "" for a single system, "NNNNNN" for a sequence member. */
+/* Name of system i: "" for a single system, "NNNNNN" for a sequence member (valid until the next call). */
 PETSC_EXTERN PetscErrorCode SkuaProblemSetGetName(SkuaProblemSet ps, PetscInt i, const char **name);
 /* Loads system i. *A is a borrowed reference that stays valid until the next call; *A_changed says whether
    it is a different operator from the previous call. b and x0 are new (x0 NULL if the set has none);

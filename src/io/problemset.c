@@ -27,6 +27,7 @@ struct _p_SkuaProblemSet {
   PetscViewer viewer;
   BinObject  *objs;
   PetscInt    nobjs, next_obj, next_system;
+  char        name[8]; /* GetName's answer for binary sets */
 };
 
 /* Big-endian int32, the byte order of PETSc binary files. */
@@ -217,15 +218,13 @@ PetscErrorCode SkuaProblemSetGetSize(SkuaProblemSet ps, PetscInt *n, PetscBool *
 
 PetscErrorCode SkuaProblemSetGetName(SkuaProblemSet ps, PetscInt i, const char **name)
 {
-  static char buf[8];
-
   PetscFunctionBegin;
   PetscCheck(i >= 0 && i < ps->n, ps->comm, PETSC_ERR_ARG_OUTOFRANGE, "System %" PetscInt_FMT " does not exist; the set has %" PetscInt_FMT, i, ps->n);
   if (ps->kind == PS_HDF5_SINGLE) *name = "";
   else if (ps->kind == PS_HDF5_SEQUENCE) *name = ps->names[i];
   else {
-    PetscCall(PetscSNPrintf(buf, sizeof(buf), "%06" PetscInt_FMT, i));
-    *name = buf;
+    PetscCall(PetscSNPrintf(ps->name, sizeof(ps->name), "%06" PetscInt_FMT, i));
+    *name = ps->name;
   }
   PetscFunctionReturn(0);
 }
