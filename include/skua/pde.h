@@ -98,6 +98,11 @@ PETSC_EXTERN PetscErrorCode SkuaPDEGlobalToNatural(SkuaPDE, Vec g, PetscReal *na
    communicator (other ranks get nnz = 0 and NULL arrays). Free the arrays with PetscFree. Collective. */
 PETSC_EXTERN PetscErrorCode SkuaPDEGetNaturalCSR(SkuaPDE, Mat A, PetscInt *nnz, PetscInt **rowptr, PetscInt **colidx, PetscScalar **vals);
 PETSC_EXTERN PetscErrorCode SkuaPDEDestroy(SkuaPDE *);
+/* The 5-point operator behind every family, on any n x n DMDA da (e.g. a multigrid level): row p of A is
+   scale * [ sum_q k_pq (u_p - u_q)/h^2 + c_p u_p ], h = 1/(n+1), k_pq the harmonic mean of K (a boundary face
+   uses K_p; K == NULL means K = 1), c_p = c[p] (c == NULL means c_p = cconst). Inserts the owned rows;
+   the caller assembles A. Collective. */
+PETSC_EXTERN PetscErrorCode SkuaPDEAssembleStencil(DM da, PetscInt n, const PetscReal *K, const PetscReal *c, PetscReal cconst, PetscReal scale, Mat A);
 
 PETSC_EXTERN PetscLogEvent SKUAPDE_Assemble, SKUAPDE_GRF;
 

@@ -124,52 +124,13 @@ static PetscErrorCode RestrictField(PetscInt nf, const PetscReal *f, PetscInt nc
   PetscFunctionReturn(0);
 }
 
-static inline PetscReal HarmonicMean(PetscReal a, PetscReal b)
-{
-  return 2.0 * (a * b) / (a + b); /* the formula of src/pde, so level 0 reproduces the family's matrix bit for bit */
-}
-
-/* scale * [ sum_q k_pq (u_p - u_q)/h^2 + c_p u_p ] on an n x n level, k_pq as in docs/pde.md (K == NULL: K = 1,
-   c == NULL: c = cconst). The scale ((n0+1)/(n+1))^2 makes a re-discretised operator match the Galerkin
-   product P^T A P of the rows-scaled-by-1/h^2 fine operator, so PCMG may restrict with P^T unscaled. */
+/* scale * [ sum_q k_pq (u_p - u_q)/h^2 + c_p u_p ] on an n x n level with the families' own stencil. The scale
+   ((n0+1)/(n+1))^2 makes a re-discretised operator match the Galerkin product P^T A P of the rows-scaled-by-1/h^2
+   fine operator, so PCMG may restrict with P^T unscaled. */
 static PetscErrorCode AssembleLevel(DM da, PetscInt n, const PetscReal *K, const PetscReal *c, PetscReal cconst, PetscReal scale, Mat A)
 {
-  const PetscReal ih2 = (PetscReal)(n + 1) * (PetscReal)(n + 1);
-  PetscInt        xs, ys, xm, ym;
-
   PetscFunctionBegin;
-  PetscCall(DMDAGetCorners(da, &xs, &ys, NULL, &xm, &ym, NULL));
-  for (PetscInt j = ys; j < ys + ym; j++) {
-    for (PetscInt i = xs; i < xs + xm; i++) {
-      const PetscReal Kp = K ? K[j * n + i] : 1.0;
-      const PetscReal kw = (K && i > 0) ? HarmonicMean(Kp, K[j * n + i - 1]) : Kp;
-      const PetscReal ke = (K && i < n - 1) ? HarmonicMean(Kp, K[j * n + i + 1]) : Kp;
-      const PetscReal ks = (K && j > 0) ? HarmonicMean(Kp, K[(j - 1) * n + i]) : Kp;
-      const PetscReal kn = (K && j < n - 1) ? HarmonicMean(Kp, K[(j + 1) * n + i]) : Kp;
-      MatStencil      row = {0}, col[5];
-      PetscScalar     v[5];
-      PetscInt        nc = 0;
-
-      row.i = i;
-      row.j = j;
-      if (j > 0) {
-        col[nc].i = i; col[nc].j = j - 1; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ks * ih2;
-      }
-      if (i > 0) {
-        col[nc].i = i - 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -kw * ih2;
-      }
-      col[nc].i = i; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = (kw + ke + ks + kn) * ih2 + (c ? c[j * n + i] : cconst);
-      if (i < n - 1) {
-        col[nc].i = i + 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ke * ih2;
-      }
-      if (j < n - 1) {
-        col[nc].i = i; col[nc].j = j + 1; col[nc].k = 0; col[nc].c = 0; v[nc++] = -kn * ih2;
-      }
-      if (scale != 1.0)
-        for (PetscInt q = 0; q < nc; q++) v[q] *= scale;
-      PetscCall(MatSetValuesStencil(A, 1, &row, nc, col, v, INSERT_VALUES));
-    }
-  }
+  PetscCall(SkuaPDEAssembleStencil(da, n, K, c, cconst, scale, A));
   PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
   PetscFunctionReturn(0);

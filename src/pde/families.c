@@ -7,23 +7,22 @@ static inline PetscReal HarmonicMean(PetscReal a, PetscReal b)
   return 2.0 * (a * b) / (a + b);
 }
 
-/* Rows of  shift*u_p + sum_q k_pq (u_p - u_q)/h^2  for the owned nodes; K is the full natural-order field. */
-static PetscErrorCode AssembleDiffusion(SkuaPDE pde, const PetscReal *K, PetscReal shift, Mat A)
+/* The one 5-point operator every family (and every multigrid level) uses; see include/skua/pde.h. */
+PetscErrorCode SkuaPDEAssembleStencil(DM da, PetscInt n, const PetscReal *K, const PetscReal *c, PetscReal cconst, PetscReal scale, Mat A)
 {
-  const PetscInt  n   = pde->n;
   const PetscReal ih2 = (PetscReal)(n + 1) * (PetscReal)(n + 1);
   PetscInt        xs, ys, xm, ym;
 
   PetscFunctionBegin;
-  PetscCall(DMDAGetCorners(pde->da, &xs, &ys, NULL, &xm, &ym, NULL));
+  PetscCall(DMDAGetCorners(da, &xs, &ys, NULL, &xm, &ym, NULL));
   for (PetscInt j = ys; j < ys + ym; j++) {
     for (PetscInt i = xs; i < xs + xm; i++) {
-      const PetscReal Kp = K[j * n + i];
+      const PetscReal Kp = K ? K[j * n + i] : 1.0;
       /* faces in the fixed order west, east, south, north; a boundary face uses K_p */
-      const PetscReal kw = i > 0 ? HarmonicMean(Kp, K[j * n + i - 1]) : Kp;
-      const PetscReal ke = i < n - 1 ? HarmonicMean(Kp, K[j * n + i + 1]) : Kp;
-      const PetscReal ks = j > 0 ? HarmonicMean(Kp, K[(j - 1) * n + i]) : Kp;
-      const PetscReal kn = j < n - 1 ? HarmonicMean(Kp, K[(j + 1) * n + i]) : Kp;
+      const PetscReal kw = (K && i > 0) ? HarmonicMean(Kp, K[j * n + i - 1]) : Kp;
+      const PetscReal ke = (K && i < n - 1) ? HarmonicMean(Kp, K[j * n + i + 1]) : Kp;
+      const PetscReal ks = (K && j > 0) ? HarmonicMean(Kp, K[(j - 1) * n + i]) : Kp;
+      const PetscReal kn = (K && j < n - 1) ? HarmonicMean(Kp, K[(j + 1) * n + i]) : Kp;
       MatStencil      row = {0}, col[5];
       PetscScalar     v[5];
       PetscInt        nc = 0;
@@ -36,49 +35,15 @@ static PetscErrorCode AssembleDiffusion(SkuaPDE pde, const PetscReal *K, PetscRe
       if (i > 0) {
         col[nc].i = i - 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -kw * ih2;
       }
-      col[nc].i = i; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = shift + (kw + ke + ks + kn) * ih2;
+      col[nc].i = i; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = (kw + ke + ks + kn) * ih2 + (c ? c[j * n + i] : cconst);
       if (i < n - 1) {
         col[nc].i = i + 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ke * ih2;
       }
       if (j < n - 1) {
         col[nc].i = i; col[nc].j = j + 1; col[nc].k = 0; col[nc].c = 0; v[nc++] = -kn * ih2;
       }
-      PetscCall(MatSetValuesStencil(A, 1, &row, nc, col, v, INSERT_VALUES));
-    }
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Rows of  (4 u_p - sum_q u_q)/h^2 - c_p u_p  for the owned nodes; c == NULL means c = 0. */
-static PetscErrorCode AssembleLaplacian(SkuaPDE pde, const PetscReal *c, Mat A)
-{
-  const PetscInt  n   = pde->n;
-  const PetscReal ih2 = (PetscReal)(n + 1) * (PetscReal)(n + 1);
-  PetscInt        xs, ys, xm, ym;
-
-  PetscFunctionBegin;
-  PetscCall(DMDAGetCorners(pde->da, &xs, &ys, NULL, &xm, &ym, NULL));
-  for (PetscInt j = ys; j < ys + ym; j++) {
-    for (PetscInt i = xs; i < xs + xm; i++) {
-      MatStencil  row = {0}, col[5];
-      PetscScalar v[5];
-      PetscInt    nc = 0;
-
-      row.i = i;
-      row.j = j;
-      if (j > 0) {
-        col[nc].i = i; col[nc].j = j - 1; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ih2;
-      }
-      if (i > 0) {
-        col[nc].i = i - 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ih2;
-      }
-      col[nc].i = i; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = 4.0 * ih2 - (c ? c[j * n + i] : 0.0);
-      if (i < n - 1) {
-        col[nc].i = i + 1; col[nc].j = j; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ih2;
-      }
-      if (j < n - 1) {
-        col[nc].i = i; col[nc].j = j + 1; col[nc].k = 0; col[nc].c = 0; v[nc++] = -ih2;
-      }
+      if (scale != 1.0)
+        for (PetscInt q = 0; q < nc; q++) v[q] *= scale;
       PetscCall(MatSetValuesStencil(A, 1, &row, nc, col, v, INSERT_VALUES));
     }
   }
@@ -112,7 +77,7 @@ static PetscErrorCode DarcySample(SkuaPDE pde, PetscInt s, PetscReal *const *fie
 static PetscErrorCode DarcyAssemble(SkuaPDE pde, PetscReal *const *fields, Mat A, PetscScalar **b)
 {
   PetscFunctionBegin;
-  PetscCall(AssembleDiffusion(pde, fields[0], 0.0, A));
+  PetscCall(SkuaPDEAssembleStencil(pde->da, pde->n, fields[0], NULL, 0.0, 1.0, A));
   PetscCall(FillRHS(pde, NULL, 1.0, 0.0, b));
   PetscFunctionReturn(0);
 }
@@ -128,7 +93,7 @@ static PetscErrorCode PoissonSample(SkuaPDE pde, PetscInt s, PetscReal *const *f
 static PetscErrorCode PoissonAssemble(SkuaPDE pde, PetscReal *const *fields, Mat A, PetscScalar **b)
 {
   PetscFunctionBegin;
-  PetscCall(AssembleLaplacian(pde, NULL, A));
+  PetscCall(SkuaPDEAssembleStencil(pde->da, pde->n, NULL, NULL, 0.0, 1.0, A));
   PetscCall(FillRHS(pde, fields[0], 0.0, 1.0, b));
   PetscFunctionReturn(0);
 }
@@ -151,8 +116,8 @@ static PetscErrorCode HelmholtzAssemble(SkuaPDE pde, PetscReal *const *fields, M
 
   PetscFunctionBegin;
   PetscCall(PetscMalloc1(nn, &k2));
-  for (PetscInt m = 0; m < nn; m++) k2[m] = fields[0][m] * fields[0][m];
-  PetscCall(AssembleLaplacian(pde, k2, A));
+  for (PetscInt m = 0; m < nn; m++) k2[m] = -(fields[0][m] * fields[0][m]); /* reaction -kappa^2 */
+  PetscCall(SkuaPDEAssembleStencil(pde->da, pde->n, NULL, k2, 0.0, 1.0, A));
   PetscCall(PetscFree(k2));
   PetscCall(FillRHS(pde, NULL, 1.0, 0.0, b));
   PetscFunctionReturn(0);
@@ -173,7 +138,7 @@ static PetscErrorCode HeatSample(SkuaPDE pde, PetscInt s, PetscReal *const *fiel
 static PetscErrorCode HeatAssemble(SkuaPDE pde, PetscReal *const *fields, Mat A, PetscScalar **b)
 {
   PetscFunctionBegin;
-  PetscCall(AssembleDiffusion(pde, fields[0], 1.0 / pde->dt, A));
+  PetscCall(SkuaPDEAssembleStencil(pde->da, pde->n, fields[0], NULL, 1.0 / pde->dt, 1.0, A));
   PetscCall(FillRHS(pde, fields[1], 0.0, 1.0 / pde->dt, b));
   PetscFunctionReturn(0);
 }
