@@ -6,6 +6,7 @@
 #include <skua/pc.h>
 #include <skua/bcd.h>
 #include "io/h5util.h"
+#include "skuaimpl.h"
 
 static char     *skua_command_line = NULL;
 static PetscBool skua_registered   = PETSC_FALSE;
@@ -81,6 +82,21 @@ static PetscErrorCode SkuaStoreCommandLine(int argc, char **argv)
     if (quote) strcat(skua_command_line, "'");
   }
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaCheckCollective(MPI_Comm comm, PetscBool bad, PetscErrorCode code, const char msg[])
+{
+  PetscMPIInt rank, first, mine;
+  char        buf[SKUA_MSG_LEN];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  mine = bad ? rank : PETSC_MPI_INT_MAX;
+  PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
+  if (first == PETSC_MPI_INT_MAX) PetscFunctionReturn(0);
+  if (rank == first) PetscCall(PetscStrncpy(buf, msg, sizeof(buf)));
+  PetscCallMPI(MPI_Bcast(buf, sizeof(buf), MPI_CHAR, first, comm));
+  SETERRQ(comm, code, "%s", buf);
 }
 
 PetscErrorCode SkuaDriverFail(const char prog[], PetscErrorCode ierr, SkuaH5Writer *w, PetscBool keep, const char output[])

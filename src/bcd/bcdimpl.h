@@ -3,6 +3,7 @@
 #define SKUA_BCD_IMPL_H
 
 #include <skua/bcd.h>
+#include "../skuaimpl.h"
 #include <stdint.h>
 
 PETSC_INTERN PetscLogEvent SkuaBCD_Select, SkuaBCD_Update, SkuaBCD_Gradient, SkuaBCD_Trace, SkuaBCD_SetUp, SkuaBCD_Read;
@@ -116,7 +117,8 @@ PETSC_INTERN PetscErrorCode SkuaBCDGetUpdateOps(SkuaBCDUpdateType, const SkuaBCD
 PETSC_INTERN PetscErrorCode SkuaBCDSetLocalRows(SkuaBCD, PetscInt m, PetscInt d, PetscInt mloc, PetscInt *rowptr, PetscInt *cols, PetscReal *vals, PetscReal *b);
 PETSC_INTERN PetscErrorCode SkuaBCDReadHDF5(SkuaBCD, const char path[]);
 PETSC_INTERN PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD, const char path[]);
-PETSC_INTERN PetscErrorCode SkuaBCDCheckCollective(MPI_Comm comm, PetscBool bad, PetscErrorCode code, const char msg[]);
+/* Doubles the capacity of a row's (column index, value) buffers, keeping the first nz entries. */
+PETSC_INTERN PetscErrorCode SkuaBCDGrowEntries(PetscInt nz, PetscInt *cap, PetscInt **ci, PetscReal **cv);
 PETSC_INTERN PetscErrorCode SkuaBCDRowSplit(MPI_Comm comm, PetscInt M, PetscInt *mloc, PetscInt *rstart);
 
 /* Kernels shared by rules and updates (update.c). */

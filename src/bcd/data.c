@@ -5,21 +5,23 @@
 #include <errno.h>
 #include "bcdimpl.h"
 
-#define MSG_LEN 1024
 
-PetscErrorCode SkuaBCDCheckCollective(MPI_Comm comm, PetscBool bad, PetscErrorCode code, const char msg[])
+PetscErrorCode SkuaBCDGrowEntries(PetscInt nz, PetscInt *cap, PetscInt **ci, PetscReal **cv)
 {
-  PetscMPIInt rank, first, mine;
-  char        buf[MSG_LEN];
+  PetscInt  *ci2;
+  PetscReal *cv2;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  mine = bad ? rank : PETSC_MPI_INT_MAX;
-  PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
-  if (first == PETSC_MPI_INT_MAX) PetscFunctionReturn(0);
-  if (rank == first) PetscCall(PetscStrncpy(buf, msg, sizeof(buf)));
-  PetscCallMPI(MPI_Bcast(buf, sizeof(buf), MPI_CHAR, first, comm));
-  SETERRQ(comm, code, "%s", buf);
+  PetscCall(PetscMalloc1(2 * *cap, &ci2));
+  PetscCall(PetscMalloc1(2 * *cap, &cv2));
+  PetscCall(PetscArraycpy(ci2, *ci, nz));
+  PetscCall(PetscArraycpy(cv2, *cv, nz));
+  PetscCall(PetscFree(*ci));
+  PetscCall(PetscFree(*cv));
+  *ci = ci2;
+  *cv = cv2;
+  *cap *= 2;
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode SkuaBCDRowSplit(MPI_Comm comm, PetscInt M, PetscInt *mloc, PetscInt *rstart)
@@ -176,13 +178,13 @@ static PetscErrorCode ReadSlice(hid_t dset, hid_t memtype, hsize_t start, hsize_
 static PetscErrorCode CheckFinite(SkuaBCD bcd, const char file[], const char path[], PetscInt n, const PetscReal v[], PetscInt offset)
 {
   PetscInt bad = -1;
-  char     msg[MSG_LEN] = "", num[32];
+  char     msg[SKUA_MSG_LEN] = "", num[32];
 
   PetscFunctionBegin;
   for (PetscInt i = 0; i < n && bad < 0; i++)
     if (PetscIsInfOrNanReal(v[i])) bad = i;
   if (bad >= 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: dataset '%s' holds a non-finite value (%s) at entry %" PetscInt_FMT, file, path, SkuaBCDNum(num, (double)v[bad]), bad + offset));
-  PetscCall(SkuaBCDCheckCollective(bcd->comm, bad >= 0 ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED, msg));
+  PetscCall(SkuaCheckCollective(bcd->comm, bad >= 0 ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED, msg));
   PetscFunctionReturn(0);
 }
 
@@ -192,7 +194,7 @@ static PetscErrorCode ReadCSR(SkuaBCD bcd, const char file[], hid_t fid, PetscIn
   int64_t   shape[2] = {-1, -1}, *ptr, *ind;
   hsize_t   nd, ni, np, dims[1];
   PetscInt  rstart, bad = 0;
-  char      msg[MSG_LEN] = "";
+  char      msg[SKUA_MSG_LEN] = "";
 
   PetscFunctionBegin;
   PetscCheck(H5Aexists_by_name(fid, "A", "shape", H5P_DEFAULT) > 0, bcd->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: group '/A' has no attribute 'shape' ([m, d], int64)", file);
@@ -233,7 +235,7 @@ static PetscErrorCode ReadCSR(SkuaBCD bcd, const char file[], hid_t fid, PetscIn
     bad = 1;
     PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: '/A/indptr' does not match '/A/data' (%llu entries)", file, (unsigned long long)nd));
   }
-  PetscCall(SkuaBCDCheckCollective(bcd->comm, bad ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED, msg));
+  PetscCall(SkuaCheckCollective(bcd->comm, bad ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED, msg));
   {
     hsize_t  off = (hsize_t)ptr[0], cnt = (hsize_t)(ptr[*mloc] - ptr[0]);
     PetscInt nz  = (PetscInt)cnt;
@@ -251,7 +253,7 @@ static PetscErrorCode ReadCSR(SkuaBCD bcd, const char file[], hid_t fid, PetscIn
       }
       (*ci)[p] = (PetscInt)ind[p];
     }
-    PetscCall(SkuaBCDCheckCollective(bcd->comm, bad ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED, msg));
+    PetscCall(SkuaCheckCollective(bcd->comm, bad ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED, msg));
     PetscCall(CheckFinite(bcd, file, "/A/data", nz, *cv, (PetscInt)off));
     PetscCall(PetscFree(ind));
   }
@@ -347,7 +349,7 @@ PetscErrorCode SkuaBCDReadHDF5(SkuaBCD bcd, const char file[])
 PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
 {
   FILE      *f;
-  char      *line = NULL, msg[MSG_LEN] = "";
+  char      *line = NULL, msg[SKUA_MSG_LEN] = "";
   size_t     cap  = 0;
   ssize_t    len;
   PetscInt   nlines = 0, m = 0, mloc, rstart, row = 0, nz = 0, zcap = 1024, *rp, *ci, dmax = 0, dall, bad = 0, lineno = 0;
@@ -358,7 +360,7 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
   f  = fopen(file, "r");
   ok = f ? 1 : 0;
   PetscCall(PetscSNPrintf(msg, sizeof(msg), "Cannot open '%s': %s", file, strerror(errno)));
-  PetscCall(SkuaBCDCheckCollective(bcd->comm, ok ? PETSC_FALSE : PETSC_TRUE, PETSC_ERR_FILE_OPEN, msg));
+  PetscCall(SkuaCheckCollective(bcd->comm, ok ? PETSC_FALSE : PETSC_TRUE, PETSC_ERR_FILE_OPEN, msg));
   msg[0] = 0;
   /* Comment lines (#...) are not rows; every other line, blank ones included, is. */
   while ((len = getline(&line, &cap, f)) >= 0) {
@@ -425,19 +427,7 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
         break;
       }
       p = e;
-      if (nz == zcap) {
-        PetscInt  *ci2;
-        PetscReal *cv2;
-        PetscCall(PetscMalloc1(2 * zcap, &ci2));
-        PetscCall(PetscMalloc1(2 * zcap, &cv2));
-        PetscCall(PetscArraycpy(ci2, ci, nz));
-        PetscCall(PetscArraycpy(cv2, cv, nz));
-        PetscCall(PetscFree(ci));
-        PetscCall(PetscFree(cv));
-        ci = ci2;
-        cv = cv2;
-        zcap *= 2;
-      }
+      if (nz == zcap) PetscCall(SkuaBCDGrowEntries(nz, &zcap, &ci, &cv));
       ci[nz]   = (PetscInt)idx - 1;
       cv[nz++] = v;
       last     = idx;
@@ -452,7 +442,7 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
   free(line);
   fclose(f);
   rp[mloc] = nz;
-  PetscCall(SkuaBCDCheckCollective(bcd->comm, bad ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED, msg));
+  PetscCall(SkuaCheckCollective(bcd->comm, bad ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED, msg));
   PetscCallMPI(MPI_Allreduce(&dmax, &dall, 1, MPIU_INT, MPI_MAX, bcd->comm));
   PetscCall(SkuaBCDSetLocalRows(bcd, m, dall, mloc, rp, ci, cv, b));
   PetscFunctionReturn(0);

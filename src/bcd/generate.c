@@ -44,19 +44,7 @@ PetscErrorCode SkuaBCDGenerate(SkuaBCD bcd, const char name[], PetscInt seed)
     rp[i]        = nz;
     for (PetscInt j = 0; j < d; j++) {
       if (SkuaBCDRandomUniform(seed, st, (uint64_t)j) >= density) continue;
-      if (nz == cap) {
-        PetscInt  *ci2;
-        PetscReal *cv2;
-        PetscCall(PetscMalloc1(2 * cap, &ci2));
-        PetscCall(PetscMalloc1(2 * cap, &cv2));
-        PetscCall(PetscArraycpy(ci2, ci, nz));
-        PetscCall(PetscArraycpy(cv2, cv, nz));
-        PetscCall(PetscFree(ci));
-        PetscCall(PetscFree(cv));
-        ci = ci2;
-        cv = cv2;
-        cap *= 2;
-      }
+      if (nz == cap) PetscCall(SkuaBCDGrowEntries(nz, &cap, &ci, &cv));
       ci[nz] = j;
       cv[nz] = cs[j] * Normal(seed, st, (uint64_t)(d + j));
       z += cv[nz] * xs[j];

@@ -61,7 +61,7 @@ static PetscErrorCode LgSetUp(SkuaBCD bcd)
   }
   /* A 0/1 labelling is the usual mistake; say so rather than silently remapping. */
   if (bad >= 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: label %s of row %" PetscInt_FMT " is not -1 or +1; -bcd_loss logistic needs labels in {-1, +1} (map 0/1 labels to -1/+1)", bcd->source, SkuaBCDNum(num, (double)bcd->b[bad]), bcd->rstart + bad));
-  PetscCall(SkuaBCDCheckCollective(bcd->comm, bad >= 0 ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_USER_INPUT, msg));
+  PetscCall(SkuaCheckCollective(bcd->comm, bad >= 0 ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_USER_INPUT, msg));
   PetscFunctionReturn(0);
 }
 

@@ -17,21 +17,6 @@ PetscErrorCode SkuaIORegisterEvents(void)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SkuaCheckCollective(MPI_Comm comm, PetscBool bad, PetscErrorCode code, const char msg[])
-{
-  PetscMPIInt rank, first, mine;
-  char        buf[SKUA_MSG_LEN];
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  mine = bad ? rank : PETSC_MPI_INT_MAX;
-  PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
-  if (first == PETSC_MPI_INT_MAX) PetscFunctionReturn(0);
-  if (rank == first) PetscCall(PetscStrncpy(buf, msg, sizeof(buf)));
-  PetscCallMPI(MPI_Bcast(buf, sizeof(buf), MPI_CHAR, first, comm));
-  SETERRQ(comm, code, "%s", buf);
-}
-
 PetscErrorCode SkuaH5OpenRead(MPI_Comm comm, const char path[], hid_t *fid)
 {
   PetscMPIInt rank;

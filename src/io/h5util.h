@@ -4,14 +4,11 @@
 
 #include <petscsys.h>
 #include <hdf5.h>
+#include "../skuaimpl.h"
 
 PETSC_INTERN PetscLogEvent SKUA_IO_Read, SKUA_IO_Write;
 PETSC_INTERN PetscErrorCode SkuaIORegisterEvents(void);
 
-/* Raise the same error on every rank of comm when any rank found a problem; the message of the lowest
-   failing rank is used. Input checks go through this so no rank is left waiting in a collective. */
-PETSC_INTERN PetscErrorCode SkuaCheckCollective(MPI_Comm comm, PetscBool bad, PetscErrorCode code, const char msg[]);
-#define SKUA_MSG_LEN 1024
 
 typedef enum { SKUA_H5_INTEGER, SKUA_H5_FLOAT, SKUA_H5_NUMBER } SkuaH5Class;
 
