@@ -9,6 +9,7 @@
 #include <skua/order.h>
 #include <skua/pc.h>
 #include <skua/bcd.h>
+#include <skua/sketch.h>
 
 /* Wraps PetscInitialize() and registers every Skua plug-in (KSP types, log events), so options such as
    -ksp_type gcrodr work in any program linked with libskua. */

@@ -5,6 +5,7 @@
 #include <skua/order.h>
 #include <skua/pc.h>
 #include <skua/bcd.h>
+#include <skua/sketch.h>
 #include "io/h5util.h"
 #include "skuaimpl.h"
 
@@ -120,6 +121,7 @@ PetscErrorCode SkuaRegisterAll(void)
   PetscCall(SkuaOrderInitializePackage());
   PetscCall(SkuaMGInitializePackage());
   PetscCall(SkuaBCDInitializePackage());
+  PetscCall(SkuaSketchInitializePackage());
   PetscFunctionReturn(0);
 }
 

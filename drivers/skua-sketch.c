@@ -1,0 +1,186 @@
+/* skua-sketch: sketch-preconditioned least squares (Blendenpik/LSRN; Avron et al. 2010, Meng et al. 2014) and baselines. */
+#include <skua.h>
+#include <skua/sketch.h>
+
+static const char help[] = "skua-sketch: min |A x - b| for tall A by sketching.\n"
+                           "  mpirun -n P skua-sketch -task lsq -problem P.h5 -output out.h5 [-lsq_method sketch_lsqr|sketch_solve|lsqr|normal]\n"
+                           "      [-sketch_type gaussian|countsketch|sparsesign -sketch_size m -sketch_seed s -sketch_nnz k] [-lsq_tol 1e-12 -lsq_max_it 1000]\n"
+                           "  P.h5: /A (CSR group data/indices/indptr + attribute shape [M, d], or dense 2-D) and /b (length M). See docs/sketch.md.\n"
+                           "Exit status: 0 converged, 1 error (no output file), 3 output written but -lsq_tol not reached.\n";
+
+typedef struct {
+  char         problem[PETSC_MAX_PATH_LEN], output[PETSC_MAX_PATH_LEN], task[32];
+  SkuaSketch   S;
+  SkuaH5Writer w;
+  Mat          A;
+  Vec          b, x;
+  SkuaLSQTrace tr;
+  int          exit_code;
+} SketchCtx;
+
+/* Writes the m x d sketch S A (row-major, as h5py shows it) and S b, for checking them across np. */
+static PetscErrorCode SaveSketch(SketchCtx *c)
+{
+  Mat                SA;
+  Vec                Sb;
+  PetscInt           m, d, lda, dims[2];
+  const PetscScalar *a;
+  PetscReal         *buf;
+
+  PetscFunctionBegin;
+  PetscCall(SkuaSketchApply(c->S, c->A, &SA));
+  PetscCall(SkuaSketchApplyVec(c->S, c->b, &Sb));
+  PetscCall(MatGetSize(SA, &m, &d));
+  PetscCall(MatDenseGetLDA(SA, &lda));
+  PetscCall(PetscMalloc1((size_t)m * d, &buf));
+  PetscCall(MatDenseGetArrayRead(SA, &a));
+  for (PetscInt i = 0; i < m; i++)
+    for (PetscInt j = 0; j < d; j++) buf[(size_t)i * d + j] = PetscRealPart(a[i + (size_t)j * lda]);
+  PetscCall(MatDenseRestoreArrayRead(SA, &a));
+  dims[0] = m;
+  dims[1] = d;
+  PetscCall(SkuaH5WriterWriteDataset(c->w, "sketch/SA", 2, dims, buf));
+  PetscCall(VecGetArrayRead(Sb, &a));
+  PetscCall(SkuaH5WriterWriteDataset(c->w, "sketch/Sb", 1, dims, a));
+  PetscCall(VecRestoreArrayRead(Sb, &a));
+  PetscCall(PetscFree(buf));
+  PetscCall(MatDestroy(&SA));
+  PetscCall(VecDestroy(&Sb));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Run(SketchCtx *c)
+{
+  MPI_Comm       comm = PETSC_COMM_WORLD;
+  PetscBool      has_problem, has_output, has_gen, help, resumed, save_sketch = PETSC_FALSE;
+  PetscInt       method = SKUA_LSQ_SKETCH_LSQR, max_it = 1000, M, d, m, n;
+  PetscReal      tol = 1e-12, rel, rnorm;
+  SkuaSketchType stype;
+  char           gen[64] = "", buf[64];
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrcpy(c->task, "lsq"));
+  PetscOptionsBegin(comm, NULL, "skua-sketch options", NULL);
+  PetscCall(PetscOptionsString("-task", "lsq (newton, constrained: not implemented yet)", NULL, c->task, c->task, sizeof(c->task), NULL));
+  PetscCall(PetscOptionsString("-problem", "HDF5 problem: /A (CSR group or dense 2-D), /b", NULL, c->problem, c->problem, sizeof(c->problem), &has_problem));
+  PetscCall(PetscOptionsString("-output", "HDF5 output (written as FILE.partial, renamed when complete)", NULL, c->output, c->output, sizeof(c->output), &has_output));
+  PetscCall(PetscOptionsString("-generate", "Test-problem generator: not implemented in C (use jobs/bench/sketch.py generate)", NULL, gen, gen, sizeof(gen), &has_gen));
+  {
+    char      name[64];
+    PetscBool found = PETSC_FALSE;
+    PetscCall(PetscStrncpy(name, SkuaLSQMethods[method], sizeof(name)));
+    PetscCall(PetscOptionsString("-lsq_method", "Least-squares method: sketch_lsqr, sketch_solve, lsqr, normal", "SkuaLSQSolve", name, name, sizeof(name), NULL));
+    for (PetscInt t = 0; t < 4 && !found; t++) {
+      PetscCall(PetscStrcasecmp(name, SkuaLSQMethods[t], &found));
+      if (found) method = t;
+    }
+    PetscCheck(found, comm, PETSC_ERR_USER_INPUT, "Unknown -lsq_method %s; use sketch_lsqr, sketch_solve, lsqr or normal", name);
+  }
+  PetscCall(PetscOptionsReal("-lsq_tol", "LSQR stops when |B^T r|/(|B| |r|) <= tol or |r| <= tol |b|", "SkuaLSQSolve", tol, &tol, NULL));
+  PetscCall(PetscOptionsInt("-lsq_max_it", "Maximum LSQR iterations", "SkuaLSQSolve", max_it, &max_it, NULL));
+  PetscCall(PetscOptionsBool("-save_sketch", "Also write /sketch/SA and /sketch/Sb (for checks)", NULL, save_sketch, &save_sketch, NULL));
+  PetscCall(PetscOptionsBool("-skua_traceback", "Print PETSc's traceback on errors instead of one message", NULL, PETSC_FALSE, NULL, NULL));
+  PetscOptionsEnd();
+  PetscCall(SkuaSketchCreate(comm, &c->S));
+  PetscCall(PetscOptionsHasHelp(NULL, &help));
+  if (help && !has_problem) {
+    PetscCall(SkuaSketchSetFromOptions(c->S));
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(!has_gen, comm, PETSC_ERR_SUP, "-generate is not implemented in skua-sketch yet; write test problems with /usr/bin/python3 jobs/bench/sketch.py generate (see docs/sketch.md)");
+  {
+    PetscBool lsq, newton, constrained;
+    PetscCall(PetscStrcmp(c->task, "lsq", &lsq));
+    PetscCall(PetscStrcmp(c->task, "newton", &newton));
+    PetscCall(PetscStrcmp(c->task, "constrained", &constrained));
+    PetscCheck(!newton && !constrained, comm, PETSC_ERR_SUP, "-task %s is not implemented yet in skua-sketch; only -task lsq is", c->task);
+    PetscCheck(lsq, comm, PETSC_ERR_USER_INPUT, "Unknown -task %s; use lsq", c->task);
+  }
+  PetscCheck(tol > 0 && tol < 1, comm, PETSC_ERR_USER_INPUT, "-lsq_tol %g must be in (0, 1)", (double)tol);
+  PetscCheck(max_it >= 1, comm, PETSC_ERR_USER_INPUT, "-lsq_max_it %" PetscInt_FMT " must be at least 1", max_it);
+  PetscCheck(has_output, comm, PETSC_ERR_USER_INPUT, "Missing -output FILE (HDF5 file for x and the trace)");
+  PetscCheck(has_problem, comm, PETSC_ERR_USER_INPUT, "Missing -problem FILE (HDF5 with /A and /b; see docs/sketch.md)");
+
+  /* Everything that can reject the input or the options happens before the output file exists. */
+  PetscCall(SkuaSketchSetFromOptions(c->S));
+  PetscCall(SkuaLSQLoadHDF5(comm, c->problem, &c->A, &c->b));
+  PetscCall(MatGetSize(c->A, &M, &d));
+  PetscCall(SkuaSketchGetSize(c->S, &m));
+  if (!m) m = 4 * d;
+  PetscCheck(m >= d, comm, PETSC_ERR_USER_INPUT, "-sketch_size %" PetscInt_FMT " is smaller than the number of columns %" PetscInt_FMT "; a sketch needs m >= d (2d..4d is typical)", m, d);
+  PetscCall(MatCreateVecs(c->A, &c->x, NULL));
+  PetscCall(PetscPrintf(comm, "skua-sketch %s: %s on %" PetscInt_FMT " x %" PetscInt_FMT " (%s); ", SkuaVersion(), SkuaLSQMethods[method], M, d, c->problem));
+  PetscCall(SkuaSketchView(c->S, PETSC_VIEWER_STDOUT_WORLD));
+  PetscCall(SkuaLSQSolve(c->S, (SkuaLSQMethod)method, c->A, c->b, tol, max_it, c->x, &c->tr));
+  PetscCall(SkuaLSQResidual(c->A, c->b, c->x, &rel, &rnorm));
+  n = c->tr.n;
+
+  PetscCall(SkuaH5WriterCreate(comm, c->output, PETSC_FALSE, &c->w, &resumed));
+  PetscCall(SkuaSketchGetType(c->S, &stype));
+  PetscCall(SkuaH5WriterSetAttrString(c->w, "/", "task", c->task));
+  PetscCall(SkuaH5WriterSetAttrString(c->w, "/", "problem", c->problem));
+  PetscCall(SkuaH5WriterSetAttrString(c->w, "/", "lsq_method", SkuaLSQMethods[method]));
+  PetscCall(SkuaH5WriterSetAttrString(c->w, "/", "sketch_type", SkuaSketchTypes[stype]));
+  PetscCall(SkuaH5WriterSetAttrInt(c->w, "/", "sketch_size", m));
+  {
+    PetscInt seed, s;
+    PetscCall(SkuaSketchGetSeed(c->S, &seed));
+    PetscCall(SkuaSketchGetNnz(c->S, &s));
+    PetscCall(SkuaH5WriterSetAttrInt(c->w, "/", "sketch_seed", seed));
+    PetscCall(SkuaH5WriterSetAttrInt(c->w, "/", "sketch_nnz", s));
+  }
+  PetscCall(SkuaH5WriterSetAttrReal(c->w, "/", "lsq_tol", tol));
+  PetscCall(SkuaH5WriterSetAttrInt(c->w, "/", "lsq_max_it", max_it));
+  PetscCall(SkuaH5WriterSetAttrInt(c->w, "/", "rows", M));
+  PetscCall(SkuaH5WriterSetAttrInt(c->w, "/", "cols", d));
+  PetscCall(SkuaH5WriterSetAttrInt(c->w, "/", "iterations", c->tr.its));
+  PetscCall(SkuaH5WriterSetAttrInt(c->w, "/", "converged", c->tr.converged ? 1 : 0));
+  PetscCall(SkuaH5WriterSetAttrReal(c->w, "/", "final_residual", rel));
+  PetscCall(SkuaH5WriterSetAttrReal(c->w, "/", "residual_norm", rnorm));
+  PetscCall(SkuaH5WriterSetAttrReal(c->w, "/", "solve_seconds", c->tr.sec[n - 1]));
+  PetscCall(SkuaH5WriterWriteVec(c->w, "x", c->x));
+  {
+    PetscReal *it;
+    PetscInt   dims[1] = {n};
+    PetscCall(PetscMalloc1(n, &it));
+    for (PetscInt i = 0; i < n; i++) it[i] = (PetscReal)c->tr.it[i];
+    PetscCall(SkuaH5WriterCreateDataset(c->w, "trace/iteration", PETSC_TRUE, 1, dims));
+    PetscCall(SkuaH5WriterWriteRows(c->w, "trace/iteration", 0, n, it));
+    PetscCall(PetscFree(it));
+    PetscCall(SkuaH5WriterWriteDataset(c->w, "trace/residual", 1, dims, c->tr.resid));
+    PetscCall(SkuaH5WriterWriteDataset(c->w, "trace/rnorm", 1, dims, c->tr.rnorm));
+    PetscCall(SkuaH5WriterWriteDataset(c->w, "trace/seconds", 1, dims, c->tr.sec));
+  }
+  if (save_sketch) PetscCall(SaveSketch(c));
+  PetscCall(SkuaH5WriterCreateArray(c->w, "stats/iterations", PETSC_TRUE, 1, c->tr.its));
+  PetscCall(SkuaH5WriterCreateArray(c->w, "stats/solve_seconds", PETSC_FALSE, 1, c->tr.sec[n - 1]));
+  PetscCall(SkuaH5WriterCreateArray(c->w, "stats/final_residual", PETSC_FALSE, 1, rel));
+  PetscCall(SkuaH5WriterFinish(&c->w));
+  PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s", c->tr.converged ? "converged" : "NOT converged"));
+  PetscCall(PetscPrintf(comm, "Summary: %s, %" PetscInt_FMT " iterations, |A^T r|/(|A|_F |r|) = %.3e, |r| = %.6e, %.3f s\n", buf, c->tr.its, (double)rel, (double)rnorm, (double)c->tr.sec[n - 1]));
+  PetscCall(PetscPrintf(comm, "Wrote %s\n", c->output));
+  if (!c->tr.converged) {
+    PetscCall(PetscPrintf(comm, "WARNING: -lsq_tol was not reached within -lsq_max_it %" PetscInt_FMT " (exit status 3)\n", max_it));
+    c->exit_code = 3;
+  }
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  PetscErrorCode ierr;
+  SketchCtx      ctx = {0};
+
+  ierr = SkuaInitialize(&argc, &argv, NULL, help);
+  if (ierr) return 1;
+  ierr = Run(&ctx);
+  /* A failed run never leaves a file that looks complete. */
+  if (ierr) PetscCallAbort(PETSC_COMM_WORLD, SkuaDriverFail("skua-sketch", ierr, &ctx.w, PETSC_FALSE, ctx.output));
+  PetscCallAbort(PETSC_COMM_WORLD, SkuaLSQTraceDestroy(&ctx.tr));
+  PetscCallAbort(PETSC_COMM_WORLD, VecDestroy(&ctx.x));
+  PetscCallAbort(PETSC_COMM_WORLD, VecDestroy(&ctx.b));
+  PetscCallAbort(PETSC_COMM_WORLD, MatDestroy(&ctx.A));
+  PetscCallAbort(PETSC_COMM_WORLD, SkuaSketchDestroy(&ctx.S));
+  if (SkuaFinalize()) return 1;
+  return ierr ? 1 : ctx.exit_code;
+}

@@ -1,0 +1,336 @@
+/* SkuaSketch: Gaussian, CountSketch and sparse-sign sketches (Woodruff 2014; Clarkson & Woodruff 2013; Meng & Mahoney 2013). */
+#include "sketchimpl.h"
+#include <petscviewer.h>
+
+const char *const SkuaSketchTypes[] = {"gaussian", "countsketch", "sparsesign", "srht", "SkuaSketchType", "SKUA_SKETCH_", NULL};
+
+PetscLogEvent     SKUA_SKETCH_Apply, SKUA_LSQ_Solve, SKUA_LSQ_QR;
+static PetscBool  registered = PETSC_FALSE;
+
+PetscErrorCode SkuaSketchInitializePackage(void)
+{
+  PetscClassId id;
+
+  PetscFunctionBegin;
+  if (registered) PetscFunctionReturn(0);
+  registered = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("SkuaSketch", &id));
+  PetscCall(PetscLogEventRegister("SkuaSketch_Apply", id, &SKUA_SKETCH_Apply));
+  PetscCall(PetscLogEventRegister("SkuaLSQ_Solve", id, &SKUA_LSQ_Solve));
+  PetscCall(PetscLogEventRegister("SkuaLSQ_QR", id, &SKUA_LSQ_QR));
+  PetscFunctionReturn(0);
+}
+
+static inline PetscReal Uniform53(uint64_t x)
+{
+  return (PetscReal)((x >> 11) + 1) * 0x1.0p-53; /* in (0, 1], so log() is finite */
+}
+
+/* Dense Gaussian: S(k, i) = N(0, 1/m) from (seed, i, k) by Box-Muller; cost m nnz(A). */
+static PetscErrorCode AddRowGaussian(SkuaSketch S, PetscInt i, PetscInt n, const PetscInt cols[], const PetscScalar vals[], const PetscReal scale[], SkuaSketchAcc SA[])
+{
+  uint64_t  key   = SkuaSketchKey(S->seed, i);
+  PetscReal sm  = 1.0 / PetscSqrtReal((PetscReal)S->m);
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < S->m; k++) {
+    PetscReal u1 = Uniform53(SkuaSketchMix(key + 2 * (uint64_t)k)), u2 = Uniform53(SkuaSketchMix(key + 2 * (uint64_t)k + 1));
+    S->g[k] = sm * PetscSqrtReal(-2.0 * PetscLogReal(u1)) * PetscCosReal(2.0 * PETSC_PI * u2);
+  }
+  /* Column of S first, then one contiguous pass per nonzero of the row (SA is column-major). */
+  for (PetscInt j = 0; j < n; j++) {
+    SkuaSketchAcc *col = SA + (size_t)cols[j] * S->m;
+    PetscReal      v   = PetscRealPart(vals[j]) * scale[cols[j]];
+    for (PetscInt k = 0; k < S->m; k++) col[k] += SkuaSketchToAcc(S->g[k] * v);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* s distinct sketch rows, each with a random sign and weight 1/sqrt(s); s = 1 is CountSketch. Cost s nnz(A). */
+static PetscErrorCode AddRowSparse(SkuaSketch S, PetscInt i, PetscInt n, const PetscInt cols[], const PetscScalar vals[], const PetscReal scale[], SkuaSketchAcc SA[])
+{
+  uint64_t  key = SkuaSketchKey(S->seed, i), ctr = 0;
+  PetscInt  s   = S->type == SKUA_SKETCH_COUNTSKETCH ? 1 : S->s;
+  PetscReal w   = 1.0 / PetscSqrtReal((PetscReal)s);
+
+  PetscFunctionBegin;
+  for (PetscInt t = 0; t < s; t++) {
+    PetscInt  k;
+    PetscBool dup;
+    uint64_t  r;
+
+    /* Rejection keeps the s rows distinct (m >= s is checked at Apply); the draw sequence depends on i only. */
+    do {
+      r   = SkuaSketchMix(key + ctr++);
+      k   = (PetscInt)((r >> 1) % (uint64_t)S->m);
+      dup = PETSC_FALSE;
+      for (PetscInt q = 0; q < t; q++) dup = (PetscBool)(dup || S->idx[q] == k);
+    } while (dup);
+    S->idx[t] = k;
+    {
+      PetscReal sg = (r & 1) ? w : -w;
+      for (PetscInt j = 0; j < n; j++) SA[k + (size_t)cols[j] * S->m] += SkuaSketchToAcc((sg * vals[j]) * scale[cols[j]]);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchCreate(MPI_Comm comm, SkuaSketch *S)
+{
+  PetscFunctionBegin;
+  PetscCall(SkuaSketchInitializePackage());
+  PetscCall(PetscNew(S));
+  (*S)->comm = comm;
+  (*S)->type = SKUA_SKETCH_SPARSESIGN;
+  (*S)->seed = 1;
+  (*S)->s    = 8;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchDestroy(SkuaSketch *S)
+{
+  PetscFunctionBegin;
+  if (!*S) PetscFunctionReturn(0);
+  PetscCall(PetscFree((*S)->idx));
+  PetscCall(PetscFree((*S)->g));
+  PetscCall(PetscFree(*S));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchSetType(SkuaSketch S, SkuaSketchType type)
+{
+  PetscFunctionBegin;
+  PetscCheck(type != SKUA_SKETCH_SRHT, S->comm, PETSC_ERR_SUP, "-sketch_type srht is not implemented in this version of Skua; use gaussian, countsketch or sparsesign");
+  PetscCheck(type >= SKUA_SKETCH_GAUSSIAN && type <= SKUA_SKETCH_SPARSESIGN, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown sketch type %d", (int)type);
+  S->type = type;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchSetSize(SkuaSketch S, PetscInt m)
+{
+  PetscFunctionBegin;
+  PetscCheck(m >= 0, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sketch_size %" PetscInt_FMT " must be positive (or 0 for 4 x the number of columns)", m);
+  S->m_set = m;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchSetSeed(SkuaSketch S, PetscInt seed)
+{
+  PetscFunctionBegin;
+  S->seed = seed;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchSetNnz(SkuaSketch S, PetscInt s)
+{
+  PetscFunctionBegin;
+  PetscCheck(s >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sketch_nnz %" PetscInt_FMT " must be at least 1", s);
+  S->s = s;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchSetFromOptions(SkuaSketch S)
+{
+  PetscInt type = (PetscInt)S->type, m = S->m_set, seed = S->seed, s = S->s;
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(S->comm, NULL, "Sketch operator (SkuaSketch)", NULL);
+  {
+    char      name[64];
+    PetscBool set, found = PETSC_FALSE;
+    /* Read as a string and matched here, so an unknown name is one collective error, not one per rank. */
+    PetscCall(PetscStrncpy(name, SkuaSketchTypes[type], sizeof(name)));
+    PetscCall(PetscOptionsString("-sketch_type", "Sketch: gaussian, countsketch, sparsesign (srht: not implemented)", "SkuaSketchSetType", name, name, sizeof(name), &set));
+    for (PetscInt t = 0; t < 4 && !found; t++) {
+      PetscCall(PetscStrcasecmp(name, SkuaSketchTypes[t], &found));
+      if (found) type = t;
+    }
+    PetscCheck(found, S->comm, PETSC_ERR_USER_INPUT, "Unknown -sketch_type %s; use gaussian, countsketch or sparsesign", name);
+  }
+  PetscCall(PetscOptionsInt("-sketch_size", "Sketch rows m (0: 4 x number of columns)", "SkuaSketchSetSize", m, &m, NULL));
+  PetscCall(PetscOptionsInt("-sketch_seed", "Seed; S depends on (seed, row index) only", "SkuaSketchSetSeed", seed, &seed, NULL));
+  PetscCall(PetscOptionsInt("-sketch_nnz", "Nonzeros per column of a sparsesign sketch", "SkuaSketchSetNnz", s, &s, NULL));
+  PetscOptionsEnd();
+  PetscCall(SkuaSketchSetType(S, (SkuaSketchType)type));
+  PetscCall(SkuaSketchSetSize(S, m));
+  PetscCall(SkuaSketchSetSeed(S, seed));
+  PetscCall(SkuaSketchSetNnz(S, s));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchGetSize(SkuaSketch S, PetscInt *m)
+{
+  PetscFunctionBegin;
+  *m = S->m ? S->m : S->m_set;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchGetType(SkuaSketch S, SkuaSketchType *type)
+{
+  PetscFunctionBegin;
+  *type = S->type;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchGetSeed(SkuaSketch S, PetscInt *seed)
+{
+  PetscFunctionBegin;
+  *seed = S->seed;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchGetNnz(SkuaSketch S, PetscInt *s)
+{
+  PetscFunctionBegin;
+  *s = S->type == SKUA_SKETCH_SPARSESIGN ? S->s : (S->type == SKUA_SKETCH_COUNTSKETCH ? 1 : 0);
+  PetscFunctionReturn(0);
+}
+
+/* Fixes m for a problem with d columns and checks it; the first Apply decides, later ones must agree. */
+static PetscErrorCode SketchSetUp(SkuaSketch S, PetscInt d)
+{
+  PetscFunctionBegin;
+  if (!S->m) S->m = S->m_set ? S->m_set : 4 * d;
+  PetscCheck(S->m >= d, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sketch_size %" PetscInt_FMT " is smaller than the number of columns %" PetscInt_FMT "; a sketch needs m >= d (m = 2d..4d is typical)", S->m, d);
+  PetscCheck(S->type != SKUA_SKETCH_SPARSESIGN || S->s <= S->m, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sketch_nnz %" PetscInt_FMT " exceeds -sketch_size %" PetscInt_FMT, S->s, S->m);
+  S->addrow = S->type == SKUA_SKETCH_GAUSSIAN ? AddRowGaussian : AddRowSparse;
+  if (!S->idx) PetscCall(PetscMalloc1(S->s, &S->idx));
+  if (S->type == SKUA_SKETCH_GAUSSIAN && !S->g) PetscCall(PetscMalloc1(S->m, &S->g));
+  PetscFunctionReturn(0);
+}
+
+static void AccSum(void *in, void *inout, int *len, MPI_Datatype *type)
+{
+  SkuaSketchAcc *a = (SkuaSketchAcc *)in, *b = (SkuaSketchAcc *)inout;
+  (void)type;
+  for (int i = 0; i < *len; i++) b[i] += a[i];
+}
+
+/* Per-column power-of-two scales: the largest possible contribution |S(k,i) a_ij| maps to about 2^94, so up to
+   2^31 rows sum without overflowing 127 bits while each term keeps ~94 bits (far below double round-off). */
+static PetscErrorCode ColumnScales(SkuaSketch S, MPI_Comm comm, PetscInt d, PetscReal amax[], PetscReal scale[])
+{
+  PetscReal bound = S->type == SKUA_SKETCH_GAUSSIAN ? 8.6 / PetscSqrtReal((PetscReal)S->m) : 1.0; /* |N| <= sqrt(-2 ln 2^-53) < 8.6 */
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, amax, (PetscMPIInt)d, MPIU_REAL, MPI_MAX, comm));
+  for (PetscInt j = 0; j < d; j++) {
+    int e;
+    PetscCheck(!PetscIsInfOrNanReal(amax[j]), comm, PETSC_ERR_ARG_WRONG, "SkuaSketchApply: column %" PetscInt_FMT " of the input holds NaN or Inf", j);
+    if (amax[j] == 0) {
+      scale[j] = 1.0;
+      continue;
+    }
+    (void)frexp(amax[j] * bound, &e); /* amax * bound < 2^e */
+    scale[j] = ldexp(1.0, 94 - e);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Sums the accumulators over ranks exactly (integer addition commutes), then rounds once to double. */
+static PetscErrorCode AccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSketchAcc acc[], const PetscReal scale[], PetscScalar out[], PetscInt ld)
+{
+  MPI_Datatype t;
+  MPI_Op       op;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Type_contiguous((int)sizeof(SkuaSketchAcc), MPI_BYTE, &t));
+  PetscCallMPI(MPI_Type_commit(&t));
+  PetscCallMPI(MPI_Op_create(AccSum, 1, &op));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, acc, (PetscMPIInt)((size_t)m * d), t, op, comm));
+  PetscCallMPI(MPI_Op_free(&op));
+  PetscCallMPI(MPI_Type_free(&t));
+  for (PetscInt j = 0; j < d; j++)
+    for (PetscInt k = 0; k < m; k++) out[k + (size_t)j * ld] = (PetscReal)acc[k + (size_t)j * m] / scale[j];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchApply(SkuaSketch S, Mat A, Mat *SA)
+{
+  PetscInt       M, d, rstart, rend, lda;
+  SkuaSketchAcc *acc;
+  PetscReal     *amax, *scale;
+  PetscScalar   *a;
+  MPI_Comm       comm;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
+  PetscCall(MatGetSize(A, &M, &d));
+  PetscCall(SketchSetUp(S, d));
+  PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
+  PetscCall(MatGetOwnershipRange(A, &rstart, &rend));
+  PetscCall(PetscCalloc2(d, &amax, d, &scale));
+  for (PetscInt i = rstart; i < rend; i++) {
+    PetscInt           n;
+    const PetscInt    *cols;
+    const PetscScalar *vals;
+    PetscCall(MatGetRow(A, i, &n, &cols, &vals));
+    for (PetscInt j = 0; j < n; j++) amax[cols[j]] = PetscMax(amax[cols[j]], PetscIsInfOrNanScalar(vals[j]) ? PETSC_INFINITY : PetscAbsScalar(vals[j]));
+    PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
+  }
+  PetscCall(ColumnScales(S, comm, d, amax, scale));
+  PetscCall(PetscCalloc1((size_t)S->m * d, &acc));
+  for (PetscInt i = rstart; i < rend; i++) {
+    PetscInt           n;
+    const PetscInt    *cols;
+    const PetscScalar *vals;
+    PetscCall(MatGetRow(A, i, &n, &cols, &vals));
+    PetscCall(S->addrow(S, i, n, cols, vals, scale, acc));
+    PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
+  }
+  PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, S->m, d, NULL, SA));
+  PetscCall(MatDenseGetLDA(*SA, &lda));
+  PetscCall(MatDenseGetArrayWrite(*SA, &a));
+  PetscCall(AccReduce(comm, S->m, d, acc, scale, a, lda));
+  PetscCall(MatDenseRestoreArrayWrite(*SA, &a));
+  PetscCall(MatAssemblyBegin(*SA, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(*SA, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscFree(acc));
+  PetscCall(PetscFree2(amax, scale));
+  PetscCall(PetscLogEventEnd(SKUA_SKETCH_Apply, A, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchApplyVec(SkuaSketch S, Vec b, Vec *Sb)
+{
+  PetscInt           M, rstart, rend, zero = 0;
+  const PetscScalar *bb;
+  PetscScalar       *out;
+  PetscReal          amax = 0, scale;
+  SkuaSketchAcc     *acc;
+  MPI_Comm           comm;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetComm((PetscObject)b, &comm));
+  PetscCall(VecGetSize(b, &M));
+  PetscCheck(S->m || S->m_set, S->comm, PETSC_ERR_ORDER, "SkuaSketchApplyVec: set -sketch_size or call SkuaSketchApply first, so the sketch size is known");
+  PetscCall(SketchSetUp(S, 1));
+  PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, b, 0, 0, 0));
+  PetscCall(VecGetOwnershipRange(b, &rstart, &rend));
+  PetscCall(VecGetArrayRead(b, &bb));
+  for (PetscInt i = rstart; i < rend; i++) amax = PetscMax(amax, PetscIsInfOrNanScalar(bb[i - rstart]) ? PETSC_INFINITY : PetscAbsScalar(bb[i - rstart]));
+  PetscCall(ColumnScales(S, comm, 1, &amax, &scale));
+  PetscCall(PetscCalloc1(S->m, &acc));
+  /* b is a one-column matrix: the same column-of-S generator as Apply. */
+  for (PetscInt i = rstart; i < rend; i++) PetscCall(S->addrow(S, i, 1, &zero, &bb[i - rstart], &scale, acc));
+  PetscCall(VecRestoreArrayRead(b, &bb));
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, S->m, Sb));
+  PetscCall(VecGetArray(*Sb, &out));
+  PetscCall(AccReduce(comm, S->m, 1, acc, &scale, out, S->m));
+  PetscCall(VecRestoreArray(*Sb, &out));
+  PetscCall(PetscFree(acc));
+  PetscCall(PetscLogEventEnd(SKUA_SKETCH_Apply, b, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchView(SkuaSketch S, PetscViewer viewer)
+{
+  PetscInt m;
+
+  PetscFunctionBegin;
+  PetscCall(SkuaSketchGetSize(S, &m));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "SkuaSketch: type %s, size m = %" PetscInt_FMT "%s, seed %" PetscInt_FMT, SkuaSketchTypes[S->type], m, m ? "" : " (4 d)", S->seed));
+  if (S->type == SKUA_SKETCH_SPARSESIGN) PetscCall(PetscViewerASCIIPrintf(viewer, ", %" PetscInt_FMT " nonzeros per column", S->s));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,51 @@
+/* Private to src/sketch: the SkuaSketch object and the counter-based random numbers it is built from. */
+#ifndef SKUA_SKETCHIMPL_H
+#define SKUA_SKETCHIMPL_H
+
+#include <skua/sketch.h>
+#include <stdint.h>
+
+/* Sketch sums are accumulated in 128-bit fixed point (per-column scale), so they are exact and the sum over
+   rows and ranks does not depend on the order: S A is bit-identical for any number of ranks. */
+typedef __int128 SkuaSketchAcc;
+
+/* Deterministic rounding of v (|v| < 2^95) to the accumulator, with two hardware double->int64 conversions
+   instead of libgcc's slow double->int128: hi = trunc(v / 2^32) is exact in a double, so r = v - hi 2^32 is
+   exact too, and v = hi 2^32 + r to within one unit of r's truncation. */
+static inline SkuaSketchAcc SkuaSketchToAcc(double v)
+{
+  int64_t hi = (int64_t)(v * 0x1p-32);
+  double  r  = v - (double)hi * 0x1p32;
+  return (SkuaSketchAcc)hi * ((SkuaSketchAcc)1 << 32) + (SkuaSketchAcc)(int64_t)r;
+}
+
+/* Adds row i of A (n entries at global columns cols[] with values vals[]) times column i of S into the
+   m x d column-major accumulator SA; column j of A is scaled by scale[j] (a power of two) first. One function
+   per sketch type: the ops table of the object. */
+typedef PetscErrorCode (*SkuaSketchRowFn)(SkuaSketch S, PetscInt i, PetscInt n, const PetscInt cols[], const PetscScalar vals[], const PetscReal scale[], SkuaSketchAcc SA[]);
+
+struct _p_SkuaSketch {
+  MPI_Comm        comm;
+  SkuaSketchType  type;
+  PetscInt        m, m_set, seed, s;
+  PetscInt       *idx; /* workspace: s sketch rows of one column */
+  PetscReal      *g;   /* workspace: one Gaussian column of S */
+  SkuaSketchRowFn addrow;
+};
+
+PETSC_INTERN PetscLogEvent SKUA_SKETCH_Apply, SKUA_LSQ_Solve, SKUA_LSQ_QR;
+
+/* splitmix64 finaliser: a bijective mix, so (seed, i, k) -> distinct well-mixed 64-bit words. */
+static inline uint64_t SkuaSketchMix(uint64_t z)
+{
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+/* Key of column i of S: depends on (seed, i) only, never on the rank that owns row i. */
+static inline uint64_t SkuaSketchKey(PetscInt seed, PetscInt i)
+{
+  return SkuaSketchMix(SkuaSketchMix((uint64_t)seed) ^ SkuaSketchMix(0x5bd1e995ULL + (uint64_t)i));
+}
+#endif
