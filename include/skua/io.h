@@ -6,8 +6,8 @@
 
 /* ---- Matrices and vectors in HDF5 (parallel: each rank reads only its row block) ----
    A sparse matrix is a group with datasets data (float), indices (int), indptr (int) and attribute
-   shape (int64[2]) -- scipy's CSR. A dense matrix is a 2-D dataset. Both load into MATAIJ with exact
-   preallocation; duplicate (row, column) entries are summed as scipy does. */
+   shape (int64[2]) -- scipy's CSR. A dense matrix is a 2-D dataset. Both load into MATAIJ (any shape; rows and
+   columns split as PETSc does) with exact preallocation; duplicate (row, column) entries are summed as scipy does. */
 PETSC_EXTERN PetscErrorCode SkuaMatLoadHDF5(MPI_Comm comm, const char file[], const char path[], Mat *A);
 /* A 1-D dataset with the row layout of A (MatCreateVecs(A, NULL, &v)). */
 PETSC_EXTERN PetscErrorCode SkuaVecLoadHDF5(const char file[], const char path[], Mat A, Vec *v);

@@ -20,12 +20,15 @@ static PetscErrorCode LocalCSRFree(LocalCSR *csr)
 }
 
 /* Sorts each row and sums duplicate columns (scipy's semantics), then builds the MATAIJ with exact
-   preallocation. The column layout equals the row layout: Skua's matrices are square operators. */
+   preallocation. Columns are split like rows (PETSc's default), so a square matrix gets equal layouts. */
 static PetscErrorCode LocalCSRAssemble(MPI_Comm comm, LocalCSR *csr, Mat *A)
 {
-  PetscInt *dnnz, *onnz, cend = csr->rstart + csr->m, k = 0;
+  PetscInt *dnnz, *onnz, k = 0, nloc = PETSC_DECIDE, cstart, cend;
 
   PetscFunctionBegin;
+  PetscCall(PetscSplitOwnership(comm, &nloc, &csr->N));
+  PetscCallMPI(MPI_Scan(&nloc, &cend, 1, MPIU_INT, MPI_SUM, comm));
+  cstart = cend - nloc;
   PetscCall(PetscCalloc2(csr->m, &dnnz, csr->m, &onnz));
   for (PetscInt i = 0; i < csr->m; i++) {
     PetscInt start = csr->rowptr[i], len = csr->rowptr[i + 1] - start, rowbeg = k;
@@ -41,13 +44,13 @@ static PetscErrorCode LocalCSRAssemble(MPI_Comm comm, LocalCSR *csr, Mat *A)
     }
     csr->rowptr[i] = rowbeg;
     for (PetscInt j = rowbeg; j < k; j++) {
-      if (csr->cols[j] >= csr->rstart && csr->cols[j] < cend) dnnz[i]++;
+      if (csr->cols[j] >= cstart && csr->cols[j] < cend) dnnz[i]++;
       else onnz[i]++;
     }
   }
   csr->rowptr[csr->m] = k;
   PetscCall(MatCreate(comm, A));
-  PetscCall(MatSetSizes(*A, csr->m, csr->m, csr->M, csr->N));
+  PetscCall(MatSetSizes(*A, csr->m, nloc, csr->M, csr->N));
   PetscCall(MatSetType(*A, MATAIJ));
   PetscCall(MatXAIJSetPreallocation(*A, 1, dnnz, onnz, NULL, NULL));
   PetscCall(MatSetOption(*A, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
@@ -86,7 +89,7 @@ static PetscErrorCode CheckFinite(MPI_Comm comm, const char file[], const char p
       break;
     }
   }
-  if (bad >= 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: dataset '/%s' holds a non-finite value (%g) at entry %" PetscInt_FMT, file, path, (double)PetscRealPart(v[bad]), bad + offset));
+  if (bad >= 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: dataset '/%s' holds a non-finite value (NaN or Inf: %g) at entry %" PetscInt_FMT, file, path, (double)PetscRealPart(v[bad]), bad + offset));
   PetscCall(SkuaCheckCollective(comm, bad >= 0 ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_FILE_UNEXPECTED, msg));
   PetscFunctionReturn(0);
 }
@@ -102,9 +105,8 @@ static PetscErrorCode ReadCSRGroup(MPI_Comm comm, const char file[], hid_t fid, 
   PetscFunctionBegin;
   PetscCall(SkuaH5ReadAttrInt64(comm, file, fid, path, "shape", 2, shape));
   PetscCheck(shape[0] >= 0 && shape[1] >= 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '/%s' has a negative shape (%lld, %lld)", file, path, (long long)shape[0], (long long)shape[1]);
-  PetscCheck(shape[0] == shape[1], comm, PETSC_ERR_FILE_UNEXPECTED, "%s: matrix '/%s' is not square (shape %lld x %lld); Skua solves square systems", file, path, (long long)shape[0], (long long)shape[1]);
-  PetscCheck(shape[0] > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: matrix '/%s' is empty (shape 0 x 0)", file, path);
-  PetscCheck(shape[0] < PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: matrix '/%s' has %lld rows, more than this PETSc's 32-bit indices allow", file, path, (long long)shape[0]);
+  PetscCheck(shape[0] > 0 && shape[1] > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: matrix '/%s' is empty (shape %lld x %lld)", file, path, (long long)shape[0], (long long)shape[1]);
+  PetscCheck(shape[0] < PETSC_MAX_INT && shape[1] < PETSC_MAX_INT, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: matrix '/%s' has shape %lld x %lld, more than this PETSc's 32-bit indices allow", file, path, (long long)shape[0], (long long)shape[1]);
   PetscCall(PetscSNPrintf(pdata, sizeof(pdata), "%s/data", path));
   PetscCall(PetscSNPrintf(pind, sizeof(pind), "%s/indices", path));
   PetscCall(PetscSNPrintf(pptr, sizeof(pptr), "%s/indptr", path));
@@ -114,7 +116,8 @@ static PetscErrorCode ReadCSRGroup(MPI_Comm comm, const char file[], hid_t fid, 
   PetscCheck(nptr == (hsize_t)shape[0] + 1, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '/%s' has %llu entries; shape says %lld rows, so it needs %lld", file, pptr, (unsigned long long)nptr, (long long)shape[0], (long long)shape[0] + 1);
   PetscCheck(nind == ndata, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '/%s' has %llu entries but '/%s' has %llu; they must match", file, pind, (unsigned long long)nind, pdata, (unsigned long long)ndata);
 
-  csr->M = csr->N = (PetscInt)shape[0];
+  csr->M = (PetscInt)shape[0];
+  csr->N = (PetscInt)shape[1];
   PetscCall(RowSplit(comm, csr->M, &csr->m, &csr->rstart));
   PetscCall(PetscMalloc1(csr->m + 1, &ptr));
   PetscCall(SkuaH5ReadRows(dptr, H5T_NATIVE_INT64, (hsize_t)csr->rstart, (hsize_t)csr->m + 1, ptr));
@@ -180,9 +183,9 @@ static PetscErrorCode ReadDense(MPI_Comm comm, const char file[], hid_t fid, con
 
   PetscFunctionBegin;
   PetscCall(SkuaH5DatasetOpen(comm, file, fid, path, 2, SKUA_H5_FLOAT, &dset, dims));
-  PetscCheck(dims[0] == dims[1], comm, PETSC_ERR_FILE_UNEXPECTED, "%s: matrix '/%s' is not square (shape %llu x %llu); Skua solves square systems", file, path, (unsigned long long)dims[0], (unsigned long long)dims[1]);
-  PetscCheck(dims[0] > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: matrix '/%s' is empty", file, path);
-  csr->M = csr->N = (PetscInt)dims[0];
+  PetscCheck(dims[0] > 0 && dims[1] > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: matrix '/%s' is empty (shape %llu x %llu)", file, path, (unsigned long long)dims[0], (unsigned long long)dims[1]);
+  csr->M = (PetscInt)dims[0];
+  csr->N = (PetscInt)dims[1];
   PetscCall(RowSplit(comm, csr->M, &csr->m, &csr->rstart));
   PetscCall(PetscMalloc1((size_t)csr->m * csr->N, &buf));
   PetscCall(SkuaH5ReadRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)csr->rstart, (hsize_t)csr->m, buf));

@@ -301,6 +301,11 @@ PetscErrorCode SkuaProblemSetGetSystem(SkuaProblemSet ps, PetscInt i, Mat *A, Pe
     if (!ps->A || !same_A) {
       PetscCall(MatDestroy(&ps->A));
       PetscCall(SkuaMatLoadHDF5Open(ps->comm, ps->path, ps->fid, pA, &ps->A));
+      {
+        PetscInt M, N;
+        PetscCall(MatGetSize(ps->A, &M, &N));
+        PetscCheck(M == N, ps->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: matrix '/%s' is not square (shape %" PetscInt_FMT " x %" PetscInt_FMT "); Skua solves square systems", ps->path, pA, M, N);
+      }
       PetscCall(PetscStrcpy(ps->A_src, pA));
       changed = PETSC_TRUE;
     }

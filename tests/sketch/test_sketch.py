@@ -129,7 +129,7 @@ def case_bad_input(np_):
     p4 = os.path.join(d, "wide.h5")
     write(p4, A[:10], b[:10])
     bad([], "rows >= columns", prob=p4)
-    bad([], "cannot open", prob=os.path.join(d, "missing.h5"))
+    bad([], "no such file", prob=os.path.join(d, "missing.h5"))
 
 
 def case_docs_example(np_):
