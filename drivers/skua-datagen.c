@@ -34,7 +34,7 @@ typedef struct {
   SkuaPDEFamily fam;
   SkuaGRFParams grf;
   uint64_t      seed;
-  PetscReal     k0, contrast, dt;
+  PetscReal     k0, contrast, dt, dhigh, dlow;
   PetscInt      steps;
 } PDESettings;
 
@@ -46,6 +46,7 @@ static PetscErrorCode GetPDESettings(DataGen *g, PDESettings *p)
   PetscCall(SkuaPDEGetSeed(g->pde, &p->seed));
   PetscCall(SkuaPDEGetHelmholtzK0(g->pde, &p->k0));
   PetscCall(SkuaPDEGetHeat(g->pde, &p->contrast, &p->steps, &p->dt));
+  PetscCall(SkuaPDEGetDarcyPhases(g->pde, &p->dhigh, &p->dlow));
   PetscFunctionReturn(0);
 }
 
@@ -56,7 +57,7 @@ static PetscErrorCode Fingerprint(DataGen *g, char buf[], size_t len)
 
   PetscFunctionBegin;
   PetscCall(GetPDESettings(g, &p));
-  PetscCall(PetscSNPrintf(buf, len, "family=%s n=%" PetscInt_FMT " samples=%" PetscInt_FMT " seed=%llu order=%s alpha=%.17g tau=%.17g sigma=%.17g k0=%.17g contrast=%.17g steps=%" PetscInt_FMT " dt=%.17g", SkuaPDEFamilies[p.fam], g->n, g->N, (unsigned long long)p.seed, SkuaOrderTypes[g->order], (double)p.grf.alpha, (double)p.grf.tau, (double)p.grf.sigma, (double)p.k0, (double)p.contrast, p.steps, (double)p.dt));
+  PetscCall(PetscSNPrintf(buf, len, "family=%s n=%" PetscInt_FMT " samples=%" PetscInt_FMT " seed=%llu order=%s alpha=%.17g tau=%.17g sigma=%.17g k0=%.17g contrast=%.17g steps=%" PetscInt_FMT " dt=%.17g darcy_phases=%.17g,%.17g", SkuaPDEFamilies[p.fam], g->n, g->N, (unsigned long long)p.seed, SkuaOrderTypes[g->order], (double)p.grf.alpha, (double)p.grf.tau, (double)p.grf.sigma, (double)p.k0, (double)p.contrast, p.steps, (double)p.dt, (double)p.dhigh, (double)p.dlow));
   PetscFunctionReturn(0);
 }
 
@@ -88,6 +89,10 @@ static PetscErrorCode WriteAttributes(DataGen *g, PetscLogDouble order_seconds)
   PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "sigma", p.grf.sigma));
   PetscCall(SkuaH5WriterSetAttrString(g->w, "/", "initial_guess", DGGuessNames[g->guess]));
   if (p.fam == SKUA_PDE_HELMHOLTZ) PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "helmholtz_k0", p.k0));
+  if (p.fam == SKUA_PDE_DARCY && p.dhigh > 0) {
+    PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "darcy_high", p.dhigh));
+    PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "darcy_low", p.dlow));
+  }
   if (p.fam == SKUA_PDE_HEAT) {
     PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "heat_contrast", p.contrast));
     PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "heat_steps", p.steps));

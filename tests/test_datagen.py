@@ -20,12 +20,13 @@ def datagen(args, np_=2, check_rc=True):
     return run("skua-datagen", args + ["-progress_interval", "1e9"], np_, check=check_rc)
 
 
-def test_discretization(family):
+def test_discretization(family, two_phase=False):
     d = tmpdir()
     out = os.path.join(d, f"{family}.h5")
     n, N = 20, 3
+    extra = ["-darcy_high", 12, "-darcy_low", 3] if two_phase else []
     datagen(["-family", family, "-n", n, "-samples", N, "-seed", 5, "-order", "greedy", "-output", out,
-             "-ksp_type", "preonly", "-pc_type", "redundant"], 2)
+             "-ksp_type", "preonly", "-pc_type", "redundant"] + extra, 2)
     h = 1.0 / (n + 1)
     with h5py.File(out) as F:
         at = F.attrs
@@ -38,7 +39,12 @@ def test_discretization(family):
             G0 = grf(n, at["alpha"], at["tau"], at["sigma"], int(at["seed"]), i, 0)
             if family == "darcy":
                 K = F["inputs/K"][i]
-                check(np.allclose(K, np.exp(G0), rtol=1e-12), f"sample {i}: stored K is not exp(GRF(seed, {i}))")
+                if two_phase:  # FNO's permeability: 12 where G >= 0, 3 elsewhere (nodes with G ~ 0 may fall either way)
+                    check(at["darcy_high"] == 12 and at["darcy_low"] == 3, "darcy phase attributes missing")
+                    ok = (K == np.where(G0 >= 0, 12.0, 3.0)) | (np.abs(G0) < 1e-12)
+                    check(ok.all() and set(np.unique(K)) <= {3.0, 12.0}, f"sample {i}: stored K is not the two-phase field")
+                else:
+                    check(np.allclose(K, np.exp(G0), rtol=1e-12), f"sample {i}: stored K is not exp(GRF(seed, {i}))")
                 A, b = diffusion(K, h, 0.0), np.ones(n * n)
             elif family == "poisson":
                 f = F["inputs/f"][i]
@@ -161,7 +167,7 @@ def test_bad_options():
     out = os.path.join(d, "x.h5")
     cases = [(["-family", "bogus"], "bogus"), (["-n", "-3"], "-n"), (["-samples", "0"], "-samples"),
              (["-order", "spiral"], "spiral"), (["-ksp_type", "nope"], "nope"), (["-grf_alpha", "-1"], "alpha"),
-             (["-skua_mg", "fancy"], "fancy")]
+             (["-skua_mg", "fancy"], "fancy"), (["-darcy_high", "12"], "darcy_low")]
     for np_ in (1, 2):
         for args, frag in cases:
             p = datagen(args + ["-output", out], np_, check_rc=False)
@@ -177,7 +183,8 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("case")
     ap.add_argument("--family", default="darcy")
+    ap.add_argument("--two-phase", action="store_true")
     a = ap.parse_args()
-    {"discretization": lambda: test_discretization(a.family), "np_identical": test_np_identical,
+    {"discretization": lambda: test_discretization(a.family, a.two_phase), "np_identical": test_np_identical,
      "recycling": test_recycling, "resume": test_resume, "bad_options": test_bad_options, "yaml": test_yaml,
      "multigrid": test_multigrid}[a.case]()

@@ -42,6 +42,7 @@ PETSC_EXTERN PetscErrorCode SkuaGRFSample(PetscInt n, const SkuaGRFParams *, uin
 
      family     fields          operator (row p, sums over the 4 neighbours q; boundary u_q = 0)      rhs
      darcy      K = exp(G)      sum_q k_pq (u_p - u_q)/h^2                                             1
+                (or two-phase K = high if G >= 0 else low, -darcy_high/-darcy_low, as FNO's 12/3 data)
      poisson    f = G           (4 u_p - sum_q u_q)/h^2                                                f_p
      helmholtz  kappa           (4 u_p - sum_q u_q)/h^2 - kappa_p^2 u_p,  kappa = k0 (1 + tanh(G)/2)   1
      heat       K, u0           u_p/dt + sum_q k_pq (u_p - u_q)/h^2,  K = contrast if G > 0 else 1    u^k/dt, u^0 = u0
@@ -73,6 +74,8 @@ PETSC_EXTERN PetscErrorCode SkuaPDEGetSeed(SkuaPDE, uint64_t *);
 PETSC_EXTERN PetscErrorCode SkuaPDESetGRFParams(SkuaPDE, const SkuaGRFParams *);
 PETSC_EXTERN PetscErrorCode SkuaPDEGetGRFParams(SkuaPDE, SkuaGRFParams *); /* sigma resolved to its actual value */
 PETSC_EXTERN PetscErrorCode SkuaPDESetHelmholtzK0(SkuaPDE, PetscReal);
+PETSC_EXTERN PetscErrorCode SkuaPDESetDarcyPhases(SkuaPDE, PetscReal high, PetscReal low); /* 0, 0: K = exp(G) */
+PETSC_EXTERN PetscErrorCode SkuaPDEGetDarcyPhases(SkuaPDE, PetscReal *high, PetscReal *low);
 PETSC_EXTERN PetscErrorCode SkuaPDESetHeat(SkuaPDE, PetscReal contrast, PetscInt steps, PetscReal dt);
 PETSC_EXTERN PetscErrorCode SkuaPDEGetHeat(SkuaPDE, PetscReal *contrast, PetscInt *steps, PetscReal *dt);
 PETSC_EXTERN PetscErrorCode SkuaPDEGetHelmholtzK0(SkuaPDE, PetscReal *);

@@ -70,7 +70,10 @@ static PetscErrorCode DarcySample(SkuaPDE pde, PetscInt s, PetscReal *const *fie
 
   PetscFunctionBegin;
   PetscCall(SkuaGRFSample(pde->n, &pde->grf, pde->seed, (uint64_t)s, 0, fields[0]));
-  for (PetscInt m = 0; m < nn; m++) fields[0][m] = PetscExpReal(fields[0][m]);
+  if (pde->dhigh > 0) /* FNO's piecewise-constant permeability */
+    for (PetscInt m = 0; m < nn; m++) fields[0][m] = fields[0][m] >= 0 ? pde->dhigh : pde->dlow;
+  else
+    for (PetscInt m = 0; m < nn; m++) fields[0][m] = PetscExpReal(fields[0][m]);
   PetscFunctionReturn(0);
 }
 

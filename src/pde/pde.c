@@ -146,6 +146,22 @@ PetscErrorCode SkuaPDEGetHelmholtzK0(SkuaPDE pde, PetscReal *k0)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SkuaPDESetDarcyPhases(SkuaPDE pde, PetscReal high, PetscReal low)
+{
+  PetscFunctionBegin;
+  pde->dhigh = high;
+  pde->dlow  = low;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaPDEGetDarcyPhases(SkuaPDE pde, PetscReal *high, PetscReal *low)
+{
+  PetscFunctionBegin;
+  if (high) *high = pde->dhigh;
+  if (low) *low = pde->dlow;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SkuaPDESetHeat(SkuaPDE pde, PetscReal contrast, PetscInt steps, PetscReal dt)
 {
   PetscFunctionBegin;
@@ -175,6 +191,7 @@ PetscErrorCode SkuaPDECheckParams(SkuaPDE pde)
   PetscCheck(g->tau >= 0 && !PetscIsInfOrNanReal(g->tau), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "GRF inverse length %g (option -grf_tau) must be finite and >= 0, e.g. 3 or 7", (double)g->tau);
   PetscCheck(!PetscIsInfOrNanReal(g->sigma), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "GRF amplitude (option -grf_sigma) must be finite; <= 0 selects tau^(alpha-1)");
   PetscCheck(pde->k0 >= 0 && !PetscIsInfOrNanReal(pde->k0), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "Helmholtz wave number %g (option -helmholtz_k0) must be finite and >= 0", (double)pde->k0);
+  PetscCheck((pde->dhigh == 0 && pde->dlow == 0) || (pde->dhigh > 0 && pde->dlow > 0 && !PetscIsInfOrNanReal(pde->dhigh) && !PetscIsInfOrNanReal(pde->dlow)), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "Darcy phases -darcy_high %g -darcy_low %g: give both, finite and > 0 (or neither, for K = exp(G))", (double)pde->dhigh, (double)pde->dlow);
   PetscCheck(pde->contrast > 0 && !PetscIsInfOrNanReal(pde->contrast), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "Heat conductivity contrast %g (option -heat_contrast) must be finite and > 0", (double)pde->contrast);
   PetscCheck(pde->steps >= 1, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "Heat steps %" PetscInt_FMT " (option -heat_steps) must be >= 1", pde->steps);
   PetscCheck(pde->dt > 0 && !PetscIsInfOrNanReal(pde->dt), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "Heat time step %g (option -heat_dt) must be finite and > 0", (double)pde->dt);
@@ -202,6 +219,8 @@ PetscErrorCode SkuaPDESetFromOptions(SkuaPDE pde)
   PetscCall(PetscOptionsReal("-grf_sigma", "GRF amplitude sigma (<= 0: tau^(alpha-1))", "SkuaPDESetGRFParams", g.sigma, &g.sigma, NULL));
   pde->grf = g;
   PetscCall(PetscOptionsReal("-helmholtz_k0", "Helmholtz base wave number k0", "SkuaPDESetHelmholtzK0", pde->k0, &pde->k0, NULL));
+  PetscCall(PetscOptionsReal("-darcy_high", "Darcy two-phase K where G >= 0 (with -darcy_low; FNO uses 12, 3); 0: K = exp(G)", "SkuaPDESetDarcyPhases", pde->dhigh, &pde->dhigh, NULL));
+  PetscCall(PetscOptionsReal("-darcy_low", "Darcy two-phase K where G < 0 (with -darcy_high)", "SkuaPDESetDarcyPhases", pde->dlow, &pde->dlow, NULL));
   PetscCall(PetscOptionsReal("-heat_contrast", "Heat conductivity in the G > 0 phase (1 elsewhere)", "SkuaPDESetHeat", pde->contrast, &pde->contrast, NULL));
   PetscCall(PetscOptionsInt("-heat_steps", "Heat backward Euler steps per sample", "SkuaPDESetHeat", pde->steps, &pde->steps, NULL));
   PetscCall(PetscOptionsReal("-heat_dt", "Heat backward Euler time step", "SkuaPDESetHeat", pde->dt, &pde->dt, NULL));

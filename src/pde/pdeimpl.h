@@ -26,6 +26,7 @@ struct _p_SkuaPDE {
   uint64_t          seed;
   SkuaGRFParams     grf;
   PetscReal         k0;       /* helmholtz */
+  PetscReal         dhigh, dlow; /* darcy: two-phase K (dhigh where G >= 0, dlow elsewhere) when both > 0 */
   PetscReal         contrast; /* heat */
   PetscInt          steps;    /* heat */
   PetscReal         dt;       /* heat */
