@@ -11,10 +11,20 @@ typedef struct {
   PetscInt  m;     /* search-space dimension per cycle: kcur recycled + (m - kcur) Arnoldi vectors */
   PetscInt  k;     /* requested recycle dimension */
   PetscBool reuse; /* keep U across KSPSolve() calls */
-  /* Step 4 (harmonic Ritz update) runs on cycles 0, s, 2s, ... of each solve (and whenever the space is not
-     full yet); s = 1, every cycle, is the algorithm of the paper. It costs about 4 k (m+1) n flops. */
+  /* Step 4 (harmonic Ritz update, about 8 k (m+1) n flops) follows every cycle whose residual reduction is
+     weaker than skip_tol, and at least every update_interval-th cycle (counted across solves); skip_tol = 0 or
+     update_interval = 1 is the algorithm of the paper (an update after every cycle). */
   PetscInt  update_interval;
+  PetscReal skip_tol;
   PetscInt  ncycle; /* cycles of the current solve */
+  PetscInt  nskip;  /* cycles since the last update of the recycle space */
+  /* Arnoldi runs one classical Gram-Schmidt pass and a second only when the first cancelled ||w|| below this
+     fraction (-ksp_gcrodr_reorth_tol; 1/sqrt(2) is Kahan-Parlett's "twice is enough", 0 never repeats) */
+  PetscReal reorth_tol;
+  /* After the cycle that converged, C = What Q is not formed at once: the next solve usually has a new
+     operator and rebuilds C = A U anyway. Q, the old C and V stay in place until GCRODRFlushC() needs them. */
+  PetscBool c_pending;
+  PetscInt  c_pending_kc, c_pending_j;
 
   /* Storage holds k + 1 recycled vectors so that a complex-conjugate harmonic Ritz pair at the boundary can be
      kept whole instead of being split. */
@@ -65,7 +75,8 @@ PETSC_INTERN PetscErrorCode GCRODRGemvN(PetscInt nloc, PetscInt ncol, const Pets
 PETSC_INTERN PetscErrorCode GCRODRUNorms(KSP);
 PETSC_INTERN PetscErrorCode GCRODRRecycleForOperator(KSP, Mat);
 PETSC_INTERN PetscErrorCode GCRODRProjectResidual(KSP, Vec, PetscReal *);
-PETSC_INTERN PetscErrorCode GCRODRUpdateRecycle(KSP, PetscInt);
+PETSC_INTERN PetscErrorCode GCRODRUpdateRecycle(KSP, PetscInt, PetscBool);
+PETSC_INTERN PetscErrorCode GCRODRFlushC(KSP);
 
 /* gcrodr_eig.c: harmonic Ritz vectors of the pencil (G^T G, G^T WtV), G and WtV (n+1) x n with leading dimension ld.
    On return kk <= kmaxallowed columns: Q ((n+1) x kk, orthonormal) and Y (n x kk) with G Y = Q, i.e.

@@ -165,59 +165,110 @@ static PetscErrorCode GCRODRFitUh(KSP ksp)
   PetscFunctionReturn(0);
 }
 
-/* CholeskyQR on the kc columns of C~ = A U, applied to U and Uh alike: G = C~^T C~ (one GEMM, one reduction),
-   R = chol(G) decided on rank 0, C <- C~ R^{-1}, U <- U R^{-1}, Uh <- Uh R^{-1} (TRSM). Twice (CholQR2) it is as
-   orthogonal as Gram-Schmidt while C~ is well conditioned; *ok = false (and nothing changed) otherwise, and the
-   caller falls back to Gram-Schmidt with column dropping. */
-static PetscErrorCode GCRODRCholQRPass(KSP ksp, PetscBool *ok)
+/* One CholeskyQR pass on the kc columns of C: G = C^T C (SYRK, one reduction), R = chol(G) decided on rank 0,
+   C <- C R^{-1} (TRSM); R is returned (upper triangle, kc x kc, zero below). *ok = false (and C unchanged) when
+   G is not numerically positive definite or R's diagonal spans more than 1/GCRODR_CHOLQR_TOL (cond(C) ~1e6). */
+static PetscErrorCode GCRODRCholQRPass(KSP ksp, PetscScalar *R, PetscBool *ok)
 {
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
   PetscInt     kc = gc->kcur;
-  PetscScalar *G;
   PetscMPIInt  rank;
   MPI_Comm     comm = PetscObjectComm((PetscObject)ksp);
   int          good = 0;
+  PetscBLASInt m, n;
+  PetscScalar  one = 1.0, zero = 0.0;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc1(kc * kc, &G));
-  PetscCall(BlockDots(gc->nloc, kc, kc, gc->Ca, gc->Ca, G, kc));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(kc * kc), MPIU_SCALAR, MPIU_SUM, comm));
+  PetscCall(PetscBLASIntCast(gc->nloc, &m));
+  PetscCall(PetscBLASIntCast(kc, &n));
+  PetscCall(PetscArrayzero(R, kc * kc));
+  if (gc->nloc) {
+    PetscCallBLAS("BLASsyrk", BLASsyrk_("U", "T", &n, &m, &one, gc->Ca, &m, &zero, R, &n));
+    PetscCall(PetscLogFlops(1.0 * gc->nloc * kc * (kc + 1)));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, R, (PetscMPIInt)(kc * kc), MPIU_SCALAR, MPIU_SUM, comm));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
-    PetscBLASInt n, info;
+    PetscBLASInt info;
     PetscReal    dmin = PETSC_MAX_REAL, dmax = 0.0;
 
-    PetscCall(PetscBLASIntCast(kc, &n));
-    PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("U", &n, G, &n, &info));
+    PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("U", &n, R, &n, &info));
     if (!info) {
       for (PetscInt i = 0; i < kc; i++) {
-        dmin = PetscMin(dmin, PetscAbsScalar(G[i + i * kc]));
-        dmax = PetscMax(dmax, PetscAbsScalar(G[i + i * kc]));
+        dmin = PetscMin(dmin, PetscAbsScalar(R[i + i * kc]));
+        dmax = PetscMax(dmax, PetscAbsScalar(R[i + i * kc]));
       }
       good = dmin > GCRODR_CHOLQR_TOL * dmax;
     }
   }
   PetscCallMPI(MPI_Bcast(&good, 1, MPI_INT, 0, comm));
   *ok = good ? PETSC_TRUE : PETSC_FALSE;
-  if (good) {
-    PetscCallMPI(MPI_Bcast(G, (PetscMPIInt)(kc * kc), MPIU_SCALAR, 0, comm));
-    if (gc->nloc) {
-      PetscBLASInt m, n;
-      PetscScalar  one = 1.0;
-      PetscScalar *blocks[3] = {gc->Ca, gc->Ua, gc->Uha};
-
-      PetscCall(PetscBLASIntCast(gc->nloc, &m));
-      PetscCall(PetscBLASIntCast(kc, &n));
-      for (int b = 0; b < 3; b++) PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, G, &n, blocks[b], &m));
-      PetscCall(PetscLogFlops(3.0 * gc->nloc * kc * kc));
-    }
-    for (PetscInt i = 0; i < kc; i++) {
-      PetscCall(PetscObjectStateIncrease((PetscObject)gc->C[i]));
-      PetscCall(PetscObjectStateIncrease((PetscObject)gc->U[i]));
-      PetscCall(PetscObjectStateIncrease((PetscObject)gc->Uh[i]));
-    }
+  if (!good) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Bcast(R, (PetscMPIInt)(kc * kc), MPIU_SCALAR, 0, comm));
+  for (PetscInt j = 0; j < kc; j++)
+    for (PetscInt i = j + 1; i < kc; i++) R[i + j * kc] = 0.0; /* SYRK/potrf leave the strict lower triangle */
+  if (gc->nloc) {
+    PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, gc->Ca, &m));
+    PetscCall(PetscLogFlops(1.0 * gc->nloc * kc * kc));
   }
-  PetscCall(PetscFree(G));
+  for (PetscInt i = 0; i < kc; i++) PetscCall(PetscObjectStateIncrease((PetscObject)gc->C[i]));
+  PetscFunctionReturn(0);
+}
+
+/* U <- U R^{-1}, Uh <- Uh R^{-1} for the upper-triangular kc x kc factor R that was applied to C. */
+static PetscErrorCode GCRODRApplyRinvToU(KSP ksp, const PetscScalar *R)
+{
+  KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt     kc = gc->kcur;
+  PetscBLASInt m, n;
+  PetscScalar  one = 1.0;
+
+  PetscFunctionBegin;
+  if (gc->nloc) {
+    PetscCall(PetscBLASIntCast(gc->nloc, &m));
+    PetscCall(PetscBLASIntCast(kc, &n));
+    PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, gc->Ua, &m));
+    PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, gc->Uha, &m));
+    PetscCall(PetscLogFlops(2.0 * gc->nloc * kc * kc));
+  }
+  for (PetscInt i = 0; i < kc; i++) {
+    PetscCall(PetscObjectStateIncrease((PetscObject)gc->U[i]));
+    PetscCall(PetscObjectStateIncrease((PetscObject)gc->Uh[i]));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* CholQR2 of C~ = A U: two CholeskyQR passes on C alone (C~ = C R2 R1), then U and Uh take the combined factor
+   R2 R1 in one triangular solve each. C~ is usually close to orthonormal already (A_new U where A_old U was), so
+   the first pass is accurate and the second restores what cond(C~)^2 cost. *ok = false when the first pass
+   fails (nothing changed); if only the second fails, U and Uh get R1 so that A U = C still holds and the caller
+   finishes with Gram-Schmidt. */
+static PetscErrorCode GCRODRCholQR2(KSP ksp, PetscBool *ok)
+{
+  KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt     kc = gc->kcur;
+  PetscScalar *R1, *R2, *R;
+  PetscBool    ok1, ok2 = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  *ok = PETSC_FALSE;
+  PetscCall(PetscMalloc3(kc * kc, &R1, kc * kc, &R2, kc * kc, &R));
+  PetscCall(GCRODRCholQRPass(ksp, R1, &ok1));
+  if (ok1) {
+    PetscCall(GCRODRCholQRPass(ksp, R2, &ok2));
+    if (ok2) { /* R = R2 R1, both upper triangular */
+      for (PetscInt j = 0; j < kc; j++)
+        for (PetscInt i = 0; i < kc; i++) {
+          PetscScalar s = 0.0;
+
+          for (PetscInt l = i; l <= j; l++) s += R2[i + l * kc] * R1[l + j * kc];
+          R[i + j * kc] = s;
+        }
+    }
+    PetscCall(GCRODRApplyRinvToU(ksp, ok2 ? R : R1));
+    *ok = ok2;
+  }
+  PetscCall(PetscFree3(R1, R2, R));
   PetscFunctionReturn(0);
 }
 
@@ -231,15 +282,15 @@ PetscErrorCode GCRODRRecycleForOperator(KSP ksp, Mat A)
   PetscReal  *cn      = gc->unorm; /* reused as scratch, recomputed at the end */
 
   PetscFunctionBegin;
+  gc->c_pending = PETSC_FALSE; /* C is rebuilt from U below */
   if (!kc) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
   for (i = 0; i < kc; i++) PetscCall(KSP_MatMult(ksp, A, gc->U[i], gc->C[i]));
   if (gc->uh_exact) {
-    PetscBool ok1, ok2 = PETSC_FALSE;
+    PetscBool ok;
 
-    PetscCall(GCRODRCholQRPass(ksp, &ok1));
-    if (ok1) PetscCall(GCRODRCholQRPass(ksp, &ok2));
-    if (ok1 && ok2) {
+    PetscCall(GCRODRCholQR2(ksp, &ok));
+    if (ok) {
       PetscCall(GCRODRUNorms(ksp));
       PetscCall(PetscLogEventEnd(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
       PetscFunctionReturn(0);
@@ -307,7 +358,7 @@ PetscErrorCode GCRODRProjectResidual(KSP ksp, Vec x, PetscReal *rnorm)
 
 /* Step 4 of the paper after a cycle of j Arnoldi steps: harmonic Ritz vectors of A M over Vhat = [U D, Z_j],
    with What = [C, V_{j+1}], Ghat = [[D, B], [0, Hbar]] and What^T M^{-1} Vhat = [[C^T Uh D, 0], [V^T Uh D, [I; 0]]]. */
-PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j)
+PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j, PetscBool defer_c)
 {
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
   PetscInt     kc = gc->kcur, n = kc + j, ld = gc->m + 1, i, l, kk, kallow;
@@ -349,23 +400,49 @@ PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j)
   /* C <- What Q, U <- [U D, Z] Y, Uh <- [Uh D, V] Y */
   for (i = 0; i < kk; i++)
     for (l = 0; l < kc; l++) gc->Yc[l + i * ld] /= gc->unorm[l];
-  PetscCall(BlockGemm(gc->nloc, kk, kc, gc->Ca, gc->Q, ld, 0.0, gc->Cnewa));
-  PetscCall(BlockGemm(gc->nloc, kk, j + 1, gc->Va, gc->Q + kc, ld, 1.0, gc->Cnewa));
+  if (!defer_c) {
+    PetscCall(BlockGemm(gc->nloc, kk, kc, gc->Ca, gc->Q, ld, 0.0, gc->Cnewa));
+    PetscCall(BlockGemm(gc->nloc, kk, j + 1, gc->Va, gc->Q + kc, ld, 1.0, gc->Cnewa));
+  }
   PetscCall(BlockGemm(gc->nloc, kk, kc, gc->Ua, gc->Yc, ld, 0.0, gc->Unewa));
   PetscCall(BlockGemm(gc->nloc, kk, j, gc->Za, gc->Yc + kc, ld, 1.0, gc->Unewa));
   PetscCall(BlockGemm(gc->nloc, kk, kc, gc->Uha, gc->Yc, ld, 0.0, gc->Uhnewa));
   PetscCall(BlockGemm(gc->nloc, kk, j, gc->Va, gc->Yc + kc, ld, 1.0, gc->Uhnewa));
   /* the arrays changed behind the Vecs' backs */
   for (i = 0; i < kk; i++) {
-    PetscCall(PetscObjectStateIncrease((PetscObject)gc->Cnew[i]));
+    if (!defer_c) PetscCall(PetscObjectStateIncrease((PetscObject)gc->Cnew[i]));
     PetscCall(PetscObjectStateIncrease((PetscObject)gc->Unew[i]));
     PetscCall(PetscObjectStateIncrease((PetscObject)gc->Uhnew[i]));
   }
   SwapBlock(&gc->U, &gc->Ua, &gc->Unew, &gc->Unewa);
   SwapBlock(&gc->Uh, &gc->Uha, &gc->Uhnew, &gc->Uhnewa);
-  SwapBlock(&gc->C, &gc->Ca, &gc->Cnew, &gc->Cnewa);
+  if (defer_c) {
+    gc->c_pending    = kk > 0 ? PETSC_TRUE : PETSC_FALSE;
+    gc->c_pending_kc = kc;
+    gc->c_pending_j  = j;
+  } else SwapBlock(&gc->C, &gc->Ca, &gc->Cnew, &gc->Cnewa);
   gc->kcur = kk;
   PetscCall(GCRODRUNorms(ksp));
+  PetscCall(PetscLogEventEnd(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* Forms the C = What Q that the update of the converged cycle left pending (the old C, V and Q are untouched
+   until the next cycle); needed only when the next solve keeps the operator, e.g. the time steps of one heat
+   sample, or when the true residual sends the solve into another cycle. */
+PetscErrorCode GCRODRFlushC(KSP ksp)
+{
+  KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt    kc = gc->c_pending_kc, j = gc->c_pending_j, ld = gc->m + 1, kk = gc->kcur;
+
+  PetscFunctionBegin;
+  if (!gc->c_pending) PetscFunctionReturn(0);
+  gc->c_pending = PETSC_FALSE;
+  PetscCall(PetscLogEventBegin(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
+  PetscCall(BlockGemm(gc->nloc, kk, kc, gc->Ca, gc->Q, ld, 0.0, gc->Cnewa));
+  PetscCall(BlockGemm(gc->nloc, kk, j + 1, gc->Va, gc->Q + kc, ld, 1.0, gc->Cnewa));
+  for (PetscInt i = 0; i < kk; i++) PetscCall(PetscObjectStateIncrease((PetscObject)gc->Cnew[i]));
+  SwapBlock(&gc->C, &gc->Ca, &gc->Cnew, &gc->Cnewa);
   PetscCall(PetscLogEventEnd(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
   PetscFunctionReturn(0);
 }
