@@ -6,6 +6,9 @@
 #define GCRODR_DROPTOL 1.0e-10
 /* CholeskyQR is used while min/max of R's diagonal exceeds this (cond(A U) below ~1e6); else Gram-Schmidt */
 #define GCRODR_CHOLQR_TOL 1.0e-6
+/* one CholeskyQR pass is enough while cond(C~) (bounded by ||R||_F ||R^-1||_F) stays below this: the loss of
+   orthogonality eps cond^2 is then below ~1e-12. A_new U for a neighbouring operator is nearly orthonormal. */
+#define GCRODR_CHOLQR_ONEPASS 1.0e2
 
 /* ||U_i|| for all i in one reduction; D_k = diag(1/||u_i||) of the paper keeps Ghat well scaled */
 PetscErrorCode GCRODRUNorms(KSP ksp)
@@ -238,11 +241,32 @@ static PetscErrorCode GCRODRApplyRinvToU(KSP ksp, const PetscScalar *R)
   PetscFunctionReturn(0);
 }
 
-/* CholQR2 of C~ = A U: two CholeskyQR passes on C alone (C~ = C R2 R1), then U and Uh take the combined factor
-   R2 R1 in one triangular solve each. C~ is usually close to orthonormal already (A_new U where A_old U was), so
-   the first pass is accurate and the second restores what cond(C~)^2 cost. *ok = false when the first pass
-   fails (nothing changed); if only the second fails, U and Uh get R1 so that A U = C still holds and the caller
-   finishes with Gram-Schmidt. */
+/* ||R||_F ||R^{-1}||_F >= cond_2(R) for an upper-triangular kc x kc R (nonsingular); W is kc x kc scratch. */
+static PetscReal GCRODRCondF(PetscInt kc, const PetscScalar *R, PetscScalar *W)
+{
+  PetscReal nr = 0.0, ni = 0.0;
+
+  for (PetscInt j = 0; j < kc; j++) {
+    /* column j of R^{-1}: solve R w = e_j by back substitution */
+    for (PetscInt i = kc - 1; i >= 0; i--) {
+      PetscScalar sum = (i == j) ? 1.0 : 0.0;
+
+      for (PetscInt l = i + 1; l <= j; l++) sum -= R[i + l * kc] * W[l + j * kc];
+      W[i + j * kc] = i > j ? 0.0 : sum / R[i + i * kc];
+    }
+    for (PetscInt i = 0; i <= j; i++) {
+      nr += PetscRealPart(R[i + j * kc] * PetscConj(R[i + j * kc]));
+      ni += PetscRealPart(W[i + j * kc] * PetscConj(W[i + j * kc]));
+    }
+  }
+  return PetscSqrtReal(nr * ni);
+}
+
+/* CholQR2 of C~ = A U: CholeskyQR passes on C alone (C~ = C R2 R1), then U and Uh take the combined factor in
+   one triangular solve each. C~ is usually close to orthonormal already (A_new U where A_old U was), so one pass
+   is usually enough (GCRODR_CHOLQR_ONEPASS); otherwise the second restores what cond(C~)^2 cost. *ok = false
+   when the first pass fails (nothing changed); if only the second fails, U and Uh get R1 so that A U = C still
+   holds and the caller finishes with Gram-Schmidt. */
 static PetscErrorCode GCRODRCholQR2(KSP ksp, PetscBool *ok)
 {
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
@@ -254,7 +278,11 @@ static PetscErrorCode GCRODRCholQR2(KSP ksp, PetscBool *ok)
   *ok = PETSC_FALSE;
   PetscCall(PetscMalloc3(kc * kc, &R1, kc * kc, &R2, kc * kc, &R));
   PetscCall(GCRODRCholQRPass(ksp, R1, &ok1));
-  if (ok1) {
+  if (ok1 && GCRODRCondF(kc, R1, R2) <= GCRODR_CHOLQR_ONEPASS) {
+    /* C~ was well conditioned: one pass left C orthonormal to ~eps cond(C~)^2 <= 1e-12 */
+    PetscCall(GCRODRApplyRinvToU(ksp, R1));
+    *ok = PETSC_TRUE;
+  } else if (ok1) {
     PetscCall(GCRODRCholQRPass(ksp, R2, &ok2));
     if (ok2) { /* R = R2 R1, both upper triangular */
       for (PetscInt j = 0; j < kc; j++)
