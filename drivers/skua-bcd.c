@@ -1,11 +1,11 @@
-/* skua-bcd: block coordinate descent for sparse least squares / logistic regression (Nutini, Laradji, Schmidt, JMLR 2022). */
+/* skua-bcd: block coordinate descent for least squares, logistic/softmax regression and SPD quadratics (Nutini, Laradji, Schmidt, JMLR 2022). */
 #include <skua.h>
 #include <skua/bcd.h>
 #include <time.h>
 
-static const char help[] = "skua-bcd: block coordinate descent for min f(Ax) + l2/2|x|^2 + l1|x|_1 (squared or logistic f).\n"
+static const char help[] = "skua-bcd: block coordinate descent for min f(x) + l2/2|x|^2 + l1|x|_1 (f squared, logistic, softmax in Ax, or quadratic 1/2 x^T A x - b^T x).\n"
                            "  mpirun -n P skua-bcd -problem X.h5|X.svm -bcd_loss logistic -bcd_l1 1 -bcd_rule gsl -bcd_update newton -output out.h5\n"
-                           "  skua-bcd -generate A|B -seed 1 -output A.h5     (the paper's synthetic problems)\n"
+                           "  skua-bcd -generate A|B|C|D|E -seed 1 -output A.h5     (the paper's synthetic problems)\n"
                            "Exit status: 0 converged, 1 error (no output file), 3 output written but -bcd_tol not reached.\n";
 
 typedef struct {
@@ -70,7 +70,7 @@ static PetscErrorCode Run(BCDCtx *c)
 {
   MPI_Comm               comm = PETSC_COMM_WORLD;
   PetscBool              has_problem, has_output, has_gen, help, resumed;
-  PetscInt               m, d, nnz, its, ntr, nset, lo, hi;
+  PetscInt               m, d, nnz, its, ntr, nset, lo, hi, nc;
   const PetscInt        *tit;
   const PetscReal       *tobj, *tsec, *tgn, *tblk, *x;
   const char *const     *names, *const *values;
@@ -82,7 +82,7 @@ static PetscErrorCode Run(BCDCtx *c)
   PetscOptionsBegin(comm, NULL, "skua-bcd options", NULL);
   PetscCall(PetscOptionsString("-problem", "Data: HDF5 (/A CSR group or dense, /b) or LIBSVM text file", NULL, c->problem, c->problem, sizeof(c->problem), &has_problem));
   PetscCall(PetscOptionsString("-output", "HDF5 output (written as FILE.partial, renamed when complete)", NULL, c->output, c->output, sizeof(c->output), &has_output));
-  PetscCall(PetscOptionsString("-generate", "Write the paper's synthetic problem A (least squares) or B (logistic) to -output and stop", NULL, c->generate, c->generate, sizeof(c->generate), &has_gen));
+  PetscCall(PetscOptionsString("-generate", "Write the paper's synthetic problem A (least squares), B (logistic), C (softmax), D or E (label propagation) to -output and stop", NULL, c->generate, c->generate, sizeof(c->generate), &has_gen));
   PetscCall(PetscOptionsInt("-seed", "Seed of -generate", NULL, c->seed, &c->seed, NULL));
   PetscCall(PetscOptionsReal("-progress_interval", "Seconds between progress lines", NULL, c->progress_interval, &c->progress_interval, NULL));
   PetscCall(PetscOptionsBool("-skua_traceback", "Print PETSc's traceback on errors instead of one message", NULL, PETSC_FALSE, NULL, NULL));
@@ -99,7 +99,7 @@ static PetscErrorCode Run(BCDCtx *c)
     PetscCall(Generate(c));
     PetscFunctionReturn(0);
   }
-  PetscCheck(has_problem, comm, PETSC_ERR_USER_INPUT, "Missing -problem FILE (HDF5 with /A and /b, or a LIBSVM text file; see docs/bcd.md) or -generate A|B");
+  PetscCheck(has_problem, comm, PETSC_ERR_USER_INPUT, "Missing -problem FILE (HDF5 with /A and /b, or a LIBSVM text file; see docs/bcd.md) or -generate A|B|C|D|E");
 
   /* Everything that can reject the input or the options happens before the output file exists. */
   PetscCall(SkuaBCDSetProblemFile(c->bcd, c->problem));
@@ -127,17 +127,21 @@ static PetscErrorCode Run(BCDCtx *c)
   PetscCall(SkuaH5WriterSetAttrInt(c->w, "/", "converged_reason", (PetscInt)reason));
   PetscCall(SkuaH5WriterSetAttrReal(c->w, "/", "objective", tobj[ntr - 1]));
   PetscCall(SkuaH5WriterSetAttrReal(c->w, "/", "gradient_norm", tgn[ntr - 1]));
-  /* x is replicated; each rank writes its PETSc-owned slice. */
+  /* x is replicated; each rank writes its PETSc-owned slice. Softmax: x is d x C, written as a 2-D dataset. */
   PetscCall(SkuaBCDGetSolution(c->bcd, &x, NULL));
-  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, d, &c->x));
-  PetscCall(VecGetOwnershipRange(c->x, &lo, &hi));
-  {
+  PetscCall(SkuaBCDGetClasses(c->bcd, &nc));
+  if (nc > 1) {
+    PetscInt dims[2] = {d, nc};
+    PetscCall(SkuaH5WriterWriteDataset(c->w, "x", 2, dims, x));
+  } else {
+    PetscCall(VecCreateMPI(comm, PETSC_DECIDE, d, &c->x));
+    PetscCall(VecGetOwnershipRange(c->x, &lo, &hi));
     PetscScalar *a;
     PetscCall(VecGetArray(c->x, &a));
     for (PetscInt j = lo; j < hi; j++) a[j - lo] = x[j];
     PetscCall(VecRestoreArray(c->x, &a));
+    PetscCall(SkuaH5WriterWriteVec(c->w, "x", c->x));
   }
-  PetscCall(SkuaH5WriterWriteVec(c->w, "x", c->x));
   {
     PetscReal *buf;
     PetscInt   dims[1] = {ntr};

@@ -1,4 +1,5 @@
-/* Skua block coordinate descent (Nutini, Laradji, Schmidt, JMLR 23, 2022): min f(Ax) + l2/2|x|^2 + l1|x|_1. */
+/* Skua block coordinate descent (Nutini, Laradji, Schmidt, JMLR 23, 2022): min f(x) + l2/2|x|^2 + l1|x|_1 with
+   f(x) = loss(Ax) (squared, logistic, softmax) or 1/2 x^T A x - b^T x (quadratic, A SPD). */
 #ifndef SKUA_BCD_H
 #define SKUA_BCD_H
 
@@ -9,9 +10,9 @@
    x (length d) is replicated on every rank. Options are -bcd_* (see docs/bcd.md or -help). */
 typedef struct _p_SkuaBCD *SkuaBCD;
 
-typedef enum { SKUA_BCD_LOSS_SQUARED, SKUA_BCD_LOSS_LOGISTIC, SKUA_BCD_LOSS_QUADRATIC } SkuaBCDLossType;
+typedef enum { SKUA_BCD_LOSS_SQUARED, SKUA_BCD_LOSS_LOGISTIC, SKUA_BCD_LOSS_QUADRATIC, SKUA_BCD_LOSS_SOFTMAX } SkuaBCDLossType;
 typedef enum { SKUA_BCD_RULE_CYCLIC, SKUA_BCD_RULE_RANDOM, SKUA_BCD_RULE_PERM, SKUA_BCD_RULE_LIPSCHITZ, SKUA_BCD_RULE_GS, SKUA_BCD_RULE_GSL, SKUA_BCD_RULE_GSD, SKUA_BCD_RULE_GSQ } SkuaBCDRuleType;
-typedef enum { SKUA_BCD_UPDATE_GRADIENT, SKUA_BCD_UPDATE_LINESEARCH, SKUA_BCD_UPDATE_NEWTON } SkuaBCDUpdateType;
+typedef enum { SKUA_BCD_UPDATE_GRADIENT, SKUA_BCD_UPDATE_LINESEARCH, SKUA_BCD_UPDATE_NEWTON, SKUA_BCD_UPDATE_EXACT } SkuaBCDUpdateType;
 typedef enum { SKUA_BCD_PARTITION_CONTIGUOUS, SKUA_BCD_PARTITION_VARIABLE } SkuaBCDPartitionType;
 typedef enum { SKUA_BCD_ITERATING = 0, SKUA_BCD_CONVERGED_TOL = 1, SKUA_BCD_DIVERGED_MAX_IT = -1, SKUA_BCD_DIVERGED_STAGNATION = -2 } SkuaBCDConvergedReason;
 
@@ -33,8 +34,10 @@ PETSC_EXTERN PetscErrorCode SkuaBCDSetProblemFile(SkuaBCD bcd, const char path[]
 /* Local rows [rstart, rstart + mloc) of an m x d matrix in CSR with global column indices (copied), and
    their targets/labels b. Row blocks must be contiguous in rank order. */
 PETSC_EXTERN PetscErrorCode SkuaBCDSetProblemCSR(SkuaBCD bcd, PetscInt m, PetscInt d, PetscInt mloc, const PetscInt rowptr[], const PetscInt cols[], const PetscReal vals[], const PetscReal b[]);
-/* The paper's synthetic problems: "A" (sparse least squares, 1000 x 10000) and "B" (sparse binary
-   logistic, labels +-1), identical for any number of ranks. Sets the problem and its suggested loss. */
+/* The paper's synthetic problems, identical for any number of ranks: "A" (sparse least squares, 1000 x 10000),
+   "B" (sparse binary logistic, labels +-1), "C" (50-class softmax, 1000 x 1000, labels 0..49), "D" (label
+   propagation on a 50 x 50 lattice, quadratic 2400 x 2400), "E" (label propagation on a 5-nearest-neighbour
+   graph of 2000 two-moons points, quadratic 1900 x 1900). Sets the problem and its suggested loss. */
 PETSC_EXTERN PetscErrorCode SkuaBCDGenerate(SkuaBCD bcd, const char name[], PetscInt seed);
 /* Writes the problem (/A CSR group, /b, root attribute loss, plus nattr string attributes such as the
    provenance) to path.partial collectively, renamed when complete. */
@@ -58,7 +61,9 @@ PETSC_EXTERN PetscErrorCode SkuaBCDSetMonitor(SkuaBCD bcd, SkuaBCDMonitorFn fn, 
 
 /* Runs from x = 0 until the gradient-mapping norm <= tol (checked at trace points) or max_it block updates. */
 PETSC_EXTERN PetscErrorCode SkuaBCDSolve(SkuaBCD bcd);
+/* x has d*nc entries, feature-major: x[j*nc + c] (nc = number of classes for softmax, 1 otherwise). */
 PETSC_EXTERN PetscErrorCode SkuaBCDGetSolution(SkuaBCD bcd, const PetscReal *x[], PetscInt *d);
+PETSC_EXTERN PetscErrorCode SkuaBCDGetClasses(SkuaBCD bcd, PetscInt *nc);
 PETSC_EXTERN PetscErrorCode SkuaBCDGetIterationNumber(SkuaBCD bcd, PetscInt *its);
 PETSC_EXTERN PetscErrorCode SkuaBCDGetConvergedReason(SkuaBCD bcd, SkuaBCDConvergedReason *reason);
 /* Trace arrays (length *n, identical on every rank, owned by bcd): iteration, F, seconds, gradient-mapping

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""BCD benchmark: rules/updates on problems A and B, and skua-bcd vs LIBLINEAR (see bcd.sh)."""
+"""BCD benchmark: rules/updates on problems A-E, and skua-bcd vs LIBLINEAR (see bcd.sh)."""
 import argparse
 import json
 import os
@@ -18,6 +18,8 @@ ap.add_argument("--max-it", type=int, default=60000)
 ap.add_argument("--json", default="bcd-bench.json")
 ap.add_argument("--skip-liblinear", action="store_true")
 ap.add_argument("--targets", default="1e-2,1e-4,1e-8", help="relative gaps (F - F*)/|F*| to report")
+ap.add_argument("--problems", default="A,B,C,D,E")
+ap.add_argument("--max-it-softmax", type=int, default=3000, help="max block updates on problem C (50-class softmax, ~ms per update)")
 a = ap.parse_args()
 BIN = os.path.join(a.bin, "skua-bcd")
 work = tempfile.mkdtemp(prefix="skua-bcd-bench-")
@@ -40,6 +42,8 @@ def load(path):
 
 
 def F_of(A, b, x, loss, l1=0.0, l2=0.0):
+    if loss == "quadratic":
+        return 0.5 * x @ (A @ x) - b @ x + 0.5 * l2 * x @ x + l1 * np.abs(x).sum()
     z = A @ x
     f = 0.5 * np.sum((z - b) ** 2) if loss == "squared" else np.sum(np.logaddexp(0, -b * z))
     return f + 0.5 * l2 * x @ x + l1 * np.abs(x).sum()
@@ -50,27 +54,42 @@ def first_reach(r, Fs, tol_abs):
     return (int(r["it"][k[0]]), float(r["sec"][k[0]])) if k.size else (None, None)
 
 
-CONFIGS = [("contiguous", "cyclic", "gradient"), ("contiguous", "random", "gradient"), ("contiguous", "lipschitz", "gradient"),
-           ("contiguous", "gs", "gradient"), ("contiguous", "gsl", "gradient"), ("contiguous", "gsd", "gradient"),
-           ("contiguous", "gsq", "gradient"), ("contiguous", "random", "linesearch"), ("contiguous", "gsl", "linesearch"),
-           ("contiguous", "random", "newton"), ("contiguous", "gsl", "newton"), ("contiguous", "gsq", "newton"),
-           ("variable", "gsl", "newton")]
+GRADIENT_RULES = [("contiguous", r, "gradient") for r in ["cyclic", "random", "lipschitz", "gs", "gsl", "gsd", "gsq"]]
+CONFIGS = {
+    "A": GRADIENT_RULES + [("contiguous", "random", "linesearch"), ("contiguous", "gsl", "linesearch"), ("contiguous", "random", "exact"),
+                           ("contiguous", "gsl", "exact"), ("contiguous", "gsq", "exact"), ("variable", "gsl", "exact"), ("variable", "gsq", "exact")],
+    "B": GRADIENT_RULES + [("contiguous", "random", "linesearch"), ("contiguous", "gsl", "linesearch"), ("contiguous", "random", "newton"),
+                           ("contiguous", "gsl", "newton"), ("contiguous", "gsq", "newton"), ("variable", "gsl", "newton"), ("variable", "gsq", "newton")],
+    "C": [("contiguous", "cyclic", "gradient"), ("contiguous", "random", "gradient"), ("contiguous", "gsl", "gradient"), ("contiguous", "random", "newton"),
+          ("contiguous", "gsl", "newton"), ("contiguous", "gsq", "newton"), ("variable", "gsl", "newton"), ("variable", "gsq", "newton")],
+    "D": GRADIENT_RULES + [("contiguous", "random", "exact"), ("contiguous", "gsl", "exact"), ("contiguous", "gsq", "exact"),
+                           ("variable", "gsl", "exact"), ("variable", "gsq", "exact")],
+}
+CONFIGS["E"] = CONFIGS["D"]
+LOSS = {"A": ("squared", 1.0), "B": ("logistic", 1.0), "C": ("softmax", 1.0), "D": ("quadratic", 0.0), "E": ("quadratic", 0.0)}
 results = {"part1": [], "part2": []}
 targets = [float(t) for t in a.targets.split(",")]
-print(f"# skua-bcd benchmark (block size 5, l2 = 1, max {a.max_it} block updates, np 1)\n")
-print("Cells: block updates / solver seconds until (F - F*) <= target |F*| (trace every 100 updates; '-': not reached).\n")
-for prob, loss in [("A", "squared"), ("B", "logistic")]:
+print(f"# skua-bcd benchmark (block size 5, max {a.max_it} block updates ({a.max_it_softmax} on C), np 1)\n")
+print("Cells: block updates / solver seconds until (F - F*) <= target |F*| (trace every 100 updates, 50 on C; '-': not reached).")
+print("Problems A, B, C use l2 = 1; D and E (label propagation) none. F*: normal equations (A), scipy spsolve (D, E), best run (B, C).\n")
+for prob in a.problems.split(","):
+    loss, l2 = LOSS[prob]
     path = f"{work}/{prob}.h5"
     subprocess.run([BIN, "-generate", prob, "-seed", "1", "-output", path], check=True, capture_output=True)
     A, b = load(path)
     runs = {}
-    for part, rule, upd in CONFIGS:
-        runs[(part, rule, upd)] = bcd(["-problem", path, "-bcd_loss", loss, "-bcd_l2", 1, "-bcd_partition", part, "-bcd_rule", rule,
-                                       "-bcd_update", upd, "-bcd_block_size", 5, "-bcd_tol", 1e-10, "-bcd_max_it", a.max_it,
-                                       "-bcd_trace_every", 100], f"{work}/{prob}-{part}-{rule}-{upd}.h5")
+    maxit, every = (a.max_it_softmax, 50) if loss == "softmax" else (a.max_it, 100)
+    for part, rule, upd in CONFIGS[prob]:
+        runs[(part, rule, upd)] = bcd(["-problem", path, "-bcd_loss", loss, "-bcd_l2", l2, "-bcd_partition", part, "-bcd_rule", rule,
+                                       "-bcd_update", upd, "-bcd_block_size", 5, "-bcd_tol", 1e-10, "-bcd_max_it", maxit,
+                                       "-bcd_trace_every", every], f"{work}/{prob}-{part}-{rule}-{upd}.h5")
     if loss == "squared":  # x* = A^T (A A^T + I)^-1 b
         xs = A.T @ np.linalg.solve((A @ A.T).toarray() + np.eye(A.shape[0]), b)
         Fs = F_of(A, b, xs, loss, l2=1.0)
+    elif loss == "quadratic":
+        import scipy.sparse.linalg as spla
+        xs = spla.spsolve(A.tocsc(), b)
+        Fs = F_of(A, b, xs, loss)
     else:  # the best of all runs (Newton runs converge to round-off)
         Fs = min(r["obj"].min() for r in runs.values())
     print(f"## Problem {prob} ({loss}, {A.shape[0]} x {A.shape[1]}, {A.nnz} nonzeros), F* = {Fs:.12g}\n")
@@ -85,9 +104,9 @@ for prob, loss in [("A", "squared"), ("B", "logistic")]:
         gap = (r["obj"][-1] - Fs) / abs(Fs)
         print(f"| {part} | {rule} | {upd} | " + " | ".join(cells) + f" | {gap:.1e} |")
         results["part1"].append({"problem": prob, "partition": part, "rule": rule, "update": upd, "reach": reach, "final_rel_gap": gap})
-    print()
+    print(flush=True)
 
-if not a.skip_liblinear and shutil.which("liblinear-train"):
+if not a.skip_liblinear and shutil.which("liblinear-train") and "B" in a.problems.split(","):
     A, b = load(f"{work}/B.h5")
     svm = f"{work}/B.svm"
     with open(svm, "w") as f:

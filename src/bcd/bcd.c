@@ -1,9 +1,9 @@
 /* SkuaBCD object: options, set-up and the outer loop of block coordinate descent (Nutini, Laradji, Schmidt, JMLR 2022). */
 #include "bcdimpl.h"
 
-const char *const SkuaBCDLossTypes[]      = {"squared", "logistic", "quadratic", "SkuaBCDLossType", "SKUA_BCD_LOSS_", NULL};
+const char *const SkuaBCDLossTypes[]      = {"squared", "logistic", "quadratic", "softmax", "SkuaBCDLossType", "SKUA_BCD_LOSS_", NULL};
 const char *const SkuaBCDRuleTypes[]      = {"cyclic", "random", "perm", "lipschitz", "gs", "gsl", "gsd", "gsq", "SkuaBCDRuleType", "SKUA_BCD_RULE_", NULL};
-const char *const SkuaBCDUpdateTypes[]    = {"gradient", "linesearch", "newton", "SkuaBCDUpdateType", "SKUA_BCD_UPDATE_", NULL};
+const char *const SkuaBCDUpdateTypes[]    = {"gradient", "linesearch", "newton", "exact", "SkuaBCDUpdateType", "SKUA_BCD_UPDATE_", NULL};
 const char *const SkuaBCDPartitionTypes[] = {"contiguous", "variable", "SkuaBCDPartitionType", "SKUA_BCD_PARTITION_", NULL};
 
 PetscLogEvent    SkuaBCD_Select, SkuaBCD_Update, SkuaBCD_Gradient, SkuaBCD_Trace, SkuaBCD_SetUp, SkuaBCD_Read;
@@ -48,6 +48,7 @@ PetscErrorCode SkuaBCDCreate(MPI_Comm comm, SkuaBCD *bcd)
   b->ls_max       = 50;
   b->newton_inner = 100;
   b->perm_epoch   = -1;
+  b->nc           = 1;
   *bcd            = b;
   PetscFunctionReturn(0);
 }
@@ -73,6 +74,11 @@ PetscErrorCode SkuaBCDDestroy(SkuaBCD *bcd)
   PetscCall(PetscFree5(b->Lc, b->x, b->g, b->gl, b->score));
   PetscCall(PetscFree4(b->u, b->dz, b->wv, b->mark));
   PetscCall(PetscFree(b->touched));
+  PetscCall(PetscFree(b->ylab));
+  PetscCall(PetscFree(b->P));
+  PetscCall(PetscFree(b->bpos));
+  PetscCall(PetscFree2(b->feat, b->fscore));
+  PetscCall(PetscFree6(b->cand, b->Kc, b->Kw, b->dq, b->dq2, b->gq));
   PetscCall(PetscFree6(b->blk, b->heap, b->gb, b->db, b->H, b->Hw));
   PetscCall(PetscFree5(b->tr_it, b->tr_obj, b->tr_sec, b->tr_gnorm, b->tr_blk));
   PetscCall(PetscFree(b));
@@ -160,21 +166,23 @@ PetscErrorCode SkuaBCDSetFromOptions(SkuaBCD bcd)
   PetscCall(CheckEnumOption(bcd, "-bcd_partition", SkuaBCDPartitionTypes));
   /* A generated or annotated problem says which loss it was made for; -bcd_loss overrides it. */
   if (bcd->suggested_loss[0]) {
-    PetscBool isl, iss;
-    PetscCall(PetscStrcmp(bcd->suggested_loss, "logistic", &isl));
-    PetscCall(PetscStrcmp(bcd->suggested_loss, "squared", &iss));
-    PetscCheck(isl || iss, bcd->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: root attribute 'loss' is '%s'; it must be 'squared' or 'logistic' (or remove it and give -bcd_loss)", bcd->source, bcd->suggested_loss);
-    bcd->loss = isl ? SKUA_BCD_LOSS_LOGISTIC : SKUA_BCD_LOSS_SQUARED;
+    PetscBool found = PETSC_FALSE;
+    for (PetscInt i = 0; SkuaBCDLossTypes[i + 2] && !found; i++) {
+      PetscCall(PetscStrcmp(bcd->suggested_loss, SkuaBCDLossTypes[i], &found));
+      if (found) bcd->loss = (SkuaBCDLossType)i;
+    }
+    PetscCheck(found, bcd->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: root attribute 'loss' is '%s'; it must be 'squared', 'logistic', 'quadratic' or 'softmax' (or remove it and give -bcd_loss)", bcd->source, bcd->suggested_loss);
   }
   PetscOptionsBegin(bcd->comm, NULL, "Block coordinate descent (SkuaBCD) options", NULL);
-  PetscCall(PetscOptionsEnum("-bcd_loss", "Loss f: squared 1/2|Ax-b|^2, logistic sum log(1+exp(-b_i a_i^T x))", "SkuaBCDSetLoss", SkuaBCDLossTypes, (PetscEnum)bcd->loss, (PetscEnum *)&bcd->loss, NULL));
+  PetscCall(PetscOptionsEnum("-bcd_loss", "Loss f: squared 1/2|Ax-b|^2, logistic sum log(1+exp(-b_i a_i^T x)), quadratic 1/2 x^T A x - b^T x (A SPD), softmax (labels 0..C-1, x is d x C)", "SkuaBCDSetLoss", SkuaBCDLossTypes, (PetscEnum)bcd->loss, (PetscEnum *)&bcd->loss, NULL));
+  PetscCall(PetscOptionsInt("-bcd_classes", "Softmax: number of classes C (0: largest label + 1)", NULL, bcd->classes, &bcd->classes, NULL));
   PetscCall(PetscOptionsReal("-bcd_l2", "L2 regulariser l2/2 |x|^2 (LIBLINEAR's cost C is l2 = 1/C)", "SkuaBCDSetRegularization", bcd->l2, &bcd->l2, NULL));
   PetscCall(PetscOptionsReal("-bcd_l1", "L1 regulariser l1 |x|_1 (proximal updates)", "SkuaBCDSetRegularization", bcd->l1, &bcd->l1, NULL));
   PetscCall(PetscOptionsReal("-bcd_prox", "BCD-PR: add rho/2 |x_b - x_b^k|^2 to every block subproblem", "SkuaBCDSetRegularization", bcd->rho, &bcd->rho, NULL));
   PetscCall(PetscOptionsEnum("-bcd_partition", "Blocks: contiguous (fixed, of -bcd_block_size) or variable (greedy top-tau coordinates each iteration)", "SkuaBCDSetPartition", SkuaBCDPartitionTypes, (PetscEnum)bcd->partition, (PetscEnum *)&bcd->partition, NULL));
   PetscCall(PetscOptionsInt("-bcd_block_size", "Block size tau", "SkuaBCDSetPartition", bcd->bs, &bcd->bs, NULL));
   PetscCall(PetscOptionsEnum("-bcd_rule", "Selection: cyclic, random, perm, lipschitz, gs, gsl, gsd, gsq", "SkuaBCDSetRule", SkuaBCDRuleTypes, (PetscEnum)bcd->rule, (PetscEnum *)&bcd->rule, NULL));
-  PetscCall(PetscOptionsEnum("-bcd_update", "Block update: gradient (1/L_b), linesearch (backtracking), newton (block Newton, Armijo)", "SkuaBCDSetUpdate", SkuaBCDUpdateTypes, (PetscEnum)bcd->update, (PetscEnum *)&bcd->update, NULL));
+  PetscCall(PetscOptionsEnum("-bcd_update", "Block update: gradient (1/L_b), linesearch (backtracking), newton (block Newton, Armijo), exact (block minimisation; squared and quadratic losses)", "SkuaBCDSetUpdate", SkuaBCDUpdateTypes, (PetscEnum)bcd->update, (PetscEnum *)&bcd->update, NULL));
   PetscCall(PetscOptionsReal("-bcd_tol", "Stop when |x - prox(x - grad f)| <= tol (checked at trace points)", "SkuaBCDSetTolerances", bcd->tol, &bcd->tol, NULL));
   PetscCall(PetscOptionsInt("-bcd_max_it", "Maximum number of block updates", "SkuaBCDSetTolerances", bcd->max_it, &bcd->max_it, NULL));
   PetscCall(PetscOptionsInt("-bcd_trace_every", "Record objective and gradient-mapping norm (and test -bcd_tol) every k block updates", NULL, bcd->trace_every, &bcd->trace_every, NULL));
@@ -199,6 +207,7 @@ static PetscErrorCode RecordSettings(SkuaBCD bcd)
   bcd->nset = 0;
   SET("problem", "%s", bcd->source);
   SET("bcd_loss", "%s", SkuaBCDLossTypes[bcd->loss]);
+  SET("bcd_classes", "%" PetscInt_FMT, bcd->nc);
   SET("bcd_l1", "%.17g", (double)bcd->l1);
   SET("bcd_l2", "%.17g", (double)bcd->l2);
   SET("bcd_prox", "%.17g", (double)bcd->rho);
@@ -255,26 +264,40 @@ PetscErrorCode SkuaBCDSetUp(SkuaBCD bcd)
   PetscCall(SkuaBCDGetLossOps(bcd->loss, &bcd->lops));
   PetscCall(SkuaBCDGetRuleOps(bcd->rule, &bcd->rops));
   PetscCall(SkuaBCDGetUpdateOps(bcd->update, &bcd->uops));
-  PetscCheck(bcd->partition != SKUA_BCD_PARTITION_VARIABLE || bcd->rops->greedy, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition variable chooses the tau coordinates with the largest gradient scores every iteration, so it needs -bcd_rule gs, gsl or gsd, not %s", SkuaBCDRuleTypes[bcd->rule]);
-  PetscCheck(bcd->rule != SKUA_BCD_RULE_GSQ || bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS, bcd->comm, PETSC_ERR_SUP, "-bcd_rule gsq with -bcd_partition variable is not implemented (GSQ factors each fixed block's bound matrix once); use contiguous blocks or -bcd_rule gsl");
-  PetscCheck(bcd->rule != SKUA_BCD_RULE_GSQ || bcd->l1 == 0, bcd->comm, PETSC_ERR_SUP, "-bcd_rule gsq with -bcd_l1 > 0 (the paper's GSQ-r) is not implemented; use gs, gsl or gsd with L1");
+  PetscCheck(bcd->classes >= 0, bcd->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bcd_classes %" PetscInt_FMT " must be >= 0 (0: the largest label + 1)", bcd->classes);
+  PetscCheck(bcd->partition != SKUA_BCD_PARTITION_VARIABLE || bcd->rops->greedy, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition variable chooses the tau coordinates with the largest gradient scores every iteration, so it needs -bcd_rule gs, gsl, gsd or gsq, not %s", SkuaBCDRuleTypes[bcd->rule]);
+  PetscCheck(bcd->update != SKUA_BCD_UPDATE_EXACT || bcd->lops->exact_quadratic, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_update exact minimises each block subproblem in closed form, which needs a loss that is quadratic in x (-bcd_loss squared or quadratic), not %s; use -bcd_update newton", SkuaBCDLossTypes[bcd->loss]);
   PetscCall(PetscLogEventBegin(SkuaBCD_SetUp, 0, 0, 0, 0));
-  bs = PetscMin(bcd->bs, bcd->d);
+  bs = PetscMin(bcd->bs, bcd->d); /* features per block */
 
   PetscCall(PetscMalloc2(bcd->mloc + 1, &bcd->s, bcd->mloc + 1, &bcd->o));
-  PetscCall(bcd->lops->setup(bcd));
-  bcd->nb = bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS ? (bcd->d + bs - 1) / bs : 0;
+  bcd->nc = 1;
+  PetscCall(bcd->lops->setup(bcd)); /* softmax sets nc */
+  bcd->nx  = bcd->d * bcd->nc;
+  bcd->bsf = bs;
+  bcd->nb  = bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS ? (bcd->d + bs - 1) / bs : 0;
   PetscCall(PetscMalloc1(bcd->nb + 1, &bcd->bstart));
-  for (PetscInt j = 0; j <= bcd->nb; j++) bcd->bstart[j] = PetscMin(j * bs, bcd->d);
+  for (PetscInt j = 0; j <= bcd->nb; j++) bcd->bstart[j] = PetscMin(j * bs, bcd->d) * bcd->nc;
   PetscCall(PetscMalloc4(bcd->nb + 1, &bcd->Lb, bcd->nb + 1, &bcd->Lest, bcd->nb + 1, &bcd->Lcum, bcd->nb + 1, &bcd->perm));
-  PetscCall(PetscCalloc5(bcd->d, &bcd->Lc, bcd->d, &bcd->x, bcd->d, &bcd->g, bcd->d, &bcd->gl, bcd->d, &bcd->score));
-  PetscCall(PetscCalloc4(bcd->mloc + 1, &bcd->u, bcd->mloc + 1, &bcd->dz, bcd->mloc + 1, &bcd->wv, bcd->mloc + 1, &bcd->mark));
+  PetscCall(PetscCalloc5(bcd->nx, &bcd->Lc, bcd->nx, &bcd->x, bcd->nx, &bcd->g, bcd->nx, &bcd->gl, bcd->nx, &bcd->score));
+  PetscCall(PetscCalloc4(bcd->mloc * bcd->nc + 1, &bcd->u, bcd->mloc * bcd->nc + 1, &bcd->dz, bcd->mloc + 1, &bcd->wv, bcd->mloc + 1, &bcd->mark));
   PetscCall(PetscMalloc1(bcd->mloc + 1, &bcd->touched));
-  PetscCall(PetscMalloc6(bs, &bcd->blk, bs, &bcd->heap, bs, &bcd->gb, bs, &bcd->db, bs * bs, &bcd->H, bs * bs + 4 * bs, &bcd->Hw));
+  PetscCall(PetscMalloc2(bs, &bcd->feat, bcd->d, &bcd->fscore));
   bcd->bs = bs;
+  {
+    PetscInt n = bs * bcd->nc; /* coordinates per block */
+    PetscCall(PetscMalloc6(n, &bcd->blk, n, &bcd->heap, n, &bcd->gb, n, &bcd->db, n * n, &bcd->H, n * n + 4 * n, &bcd->Hw));
+  }
+  if (bcd->rule == SKUA_BCD_RULE_GSQ && bcd->partition == SKUA_BCD_PARTITION_VARIABLE) {
+    PetscInt M = PetscMin(4 * bs, bcd->d); /* candidate features of the approximate variable-block GSQ rule */
+    PetscCall(PetscMalloc6(M, &bcd->cand, M * M, &bcd->Kc, M * M + 4 * M, &bcd->Kw, M * bcd->nc, &bcd->dq, M * bcd->nc, &bcd->dq2, 2 * M * bcd->nc, &bcd->gq));
+  }
   PetscCall(SkuaBCDLipschitzSetUp(bcd));
-  /* x = 0, so u = o (the residual -b, or zero margins). */
-  for (PetscInt i = 0; i < bcd->mloc; i++) bcd->u[i] = bcd->o[i];
+  /* x = 0, so u = o (the residual -b, or zero margins); Ax = 0 and the scores XW = 0 for quadratic and softmax. */
+  if (bcd->nc == 1)
+    for (PetscInt i = 0; i < bcd->mloc; i++) bcd->u[i] = bcd->o[i];
+  if (bcd->P)
+    for (PetscInt i = 0; i < bcd->mloc * bcd->nc; i++) bcd->P[i] = 1.0 / bcd->nc;
   PetscCall(RecordSettings(bcd));
   PetscCall(PetscLogEventEnd(SkuaBCD_SetUp, 0, 0, 0, 0));
   bcd->setup = PETSC_TRUE;
@@ -359,6 +382,12 @@ PetscErrorCode SkuaBCDGetSolution(SkuaBCD bcd, const PetscReal *x[], PetscInt *d
   PetscFunctionBegin;
   *x = bcd->x;
   if (d) *d = bcd->d;
+  PetscFunctionReturn(0);
+}
+PetscErrorCode SkuaBCDGetClasses(SkuaBCD bcd, PetscInt *nc)
+{
+  PetscFunctionBegin;
+  *nc = bcd->nc;
   PetscFunctionReturn(0);
 }
 PetscErrorCode SkuaBCDGetIterationNumber(SkuaBCD bcd, PetscInt *its)

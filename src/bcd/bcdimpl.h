@@ -8,6 +8,22 @@
 
 PETSC_INTERN PetscLogEvent SkuaBCD_Select, SkuaBCD_Update, SkuaBCD_Gradient, SkuaBCD_Trace, SkuaBCD_SetUp, SkuaBCD_Read;
 
+/* Loss-specific kernels. The row-sum losses (squared, logistic) share SkuaBCDRowSumKernels; the quadratic form
+   (quadratic.c) and multinomial logistic (softmax.c) bring their own. "local" = this rank's rows only: the
+   callers add the reductions, the L2 term and the proximal term. Coordinates are (feature, class) pairs
+   numbered j*nc + c, and a block always holds whole features (all nc classes of each). */
+typedef struct {
+  PetscErrorCode (*block_grad)(SkuaBCD);                                           /* gb on blk, local */
+  PetscErrorCode (*full_grad)(SkuaBCD);                                            /* gl (nx), local */
+  PetscErrorCode (*delta)(SkuaBCD, const PetscReal delta[]);                       /* dz on touched rows */
+  PetscErrorCode (*trial)(SkuaBCD, PetscReal t, const PetscReal delta[], PetscReal v[2]); /* loss change, |terms| */
+  PetscErrorCode (*commit)(SkuaBCD, PetscReal t, PetscBool greedy);                /* u (+ gl) on touched rows */
+  PetscErrorCode (*hessian)(SkuaBCD, PetscReal H[]);                               /* nblk x nblk, local */
+  PetscErrorCode (*bound_gram)(SkuaBCD, PetscInt nf, const PetscInt f[], PetscReal G[]); /* feature-level bound, local */
+  PetscErrorCode (*coord_bound)(SkuaBCD, PetscReal Lf[]);                          /* diag of the bound per feature, local */
+  PetscReal (*objective)(SkuaBCD);                                                 /* loss on local rows */
+} SkuaBCDLossKernels;
+
 /* A loss is a sum over rows of phi(u_i) where u_i = s_i z_i + o_i is an affine image of z = Ax: the residual
    r = Ax - b (s = 1, o = -b) for squared, the margin m = b o Ax (s = b, o = 0) for logistic. Keeping u
    up to date after a block update costs the nonzeros of the block's columns; the gradient weight of row i is
@@ -20,6 +36,8 @@ typedef struct {
   PetscReal (*dphi)(PetscReal);
   PetscReal (*d2phi)(PetscReal);
   PetscReal (*dphi_diff)(PetscReal u, PetscReal du); /* phi(u + du) - phi(u) without cancellation */
+  const SkuaBCDLossKernels *k;
+  PetscBool exact_quadratic; /* f is quadratic in x: the Newton model is f itself (-bcd_update exact) */
 } SkuaBCDLossOps;
 
 /* Selection fills bcd->blk/nblk with the sorted coordinates of the block to update at iteration k. */
@@ -42,6 +60,10 @@ struct _p_SkuaBCD {
 
   /* Data: local rows [rstart, rstart+mloc) of A (m x d) in CSC (local row numbers) and CSR (global columns). */
   PetscInt   m, d, mloc, rstart, nnz;
+  PetscInt   nc, nx, classes; /* classes of softmax (1 otherwise), nx = d*nc coordinates, -bcd_classes */
+  PetscInt  *ylab;            /* softmax: class of each local row */
+  PetscReal *P;               /* softmax: class probabilities of each local row (mloc x nc) */
+  PetscInt  *bpos;            /* quadratic: position of a coordinate in the current block, else -1 (d) */
   PetscInt  *ccp, *cri, *rrp, *rci;
   PetscReal *ccv, *rrv;
   PetscReal *b, *s, *o; /* targets; the affine map z -> u of the loss */
@@ -67,8 +89,12 @@ struct _p_SkuaBCD {
   PetscReal *Lc;               /* coordinate Lipschitz bounds */
   PetscReal  Lmax;             /* max_j Lb (variable blocks: max_i Lc): the common step of the GS rule */
   PetscInt  *perm, perm_epoch;
-  PetscReal *Hq;    /* GSQ: Cholesky factors of H_b = c A_b^T A_b + (l2 + rho) I, block j at Hq + Hqoff[j] */
+  PetscReal *Hq;    /* GSQ: Cholesky factors of the feature-level K_b + (l2 + rho) I (with L1: the matrix itself), block j at Hq + Hqoff[j] */
   PetscInt  *Hqoff;
+  PetscInt   bsf;   /* features per block (bs = bsf*nc coordinates) */
+  PetscInt  *feat, nfeat; /* features of the current block */
+  PetscInt  *cand;        /* variable GSQ: candidate features */
+  PetscReal *Kc, *Kw, *dq, *dq2, *gq, *fscore; /* variable GSQ work: candidate Gram, IHT iterates; per-feature scores */
 
   /* State: x and the gradient are replicated; u is local to the row block. */
   PetscReal *x, *u, *g, *gl;
@@ -126,12 +152,23 @@ PETSC_INTERN PetscReal      SkuaBCDSoft(PetscReal v, PetscReal t);
 PETSC_INTERN PetscErrorCode SkuaBCDBlockGradient(SkuaBCD);                       /* gb on blk */
 PETSC_INTERN PetscErrorCode SkuaBCDFullGradient(SkuaBCD);                        /* g from scratch */
 PETSC_INTERN PetscErrorCode SkuaBCDBlockDelta(SkuaBCD, const PetscReal delta[]); /* dz = A_blk delta (touched rows) */
-PETSC_INTERN PetscErrorCode SkuaBCDTrialLoss(SkuaBCD, PetscReal t, PetscReal out[2]); /* change, sum of |row changes| */
+PETSC_INTERN PetscErrorCode SkuaBCDTrialLoss(SkuaBCD, PetscReal t, const PetscReal delta[], PetscReal out[2]); /* change, sum of |row changes| */
 PETSC_INTERN PetscErrorCode SkuaBCDCommit(SkuaBCD, PetscReal t, const PetscReal delta[]);
-PETSC_INTERN PetscErrorCode SkuaBCDBlockGram(SkuaBCD, PetscInt n, const PetscInt idx[], PetscBool bound, PetscReal G[]);
+PETSC_INTERN PetscErrorCode SkuaBCDBlockHessian(SkuaBCD, PetscReal H[]); /* of f on blk, reduced */
 PETSC_INTERN PetscErrorCode SkuaBCDMaxEig(PetscInt n, const PetscReal G[], PetscReal work[], PetscReal *lmax);
 PETSC_INTERN PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD);
 PETSC_INTERN PetscErrorCode SkuaBCDObjective(SkuaBCD, PetscReal *F);
 PETSC_INTERN PetscErrorCode SkuaBCDMappingNorm(SkuaBCD, PetscReal *gnorm); /* after SkuaBCDFullGradient */
+PETSC_INTERN PetscErrorCode SkuaBCDBlockFeatures(SkuaBCD);                       /* feat/nfeat from blk */
+PETSC_INTERN PetscErrorCode SkuaBCDBoundGram(SkuaBCD, PetscInt nf, const PetscInt f[], PetscReal G[]); /* reduced */
+/* min_d g^T d + 1/2 d^T K d + l1 (|x + d|_1 - |x|_1) over n coordinates by coordinate descent (K n x n, column-major,
+   stride ld between columns of d/g/x): returns the model value (<= 0); d and Kd (n) are work/output. */
+PETSC_INTERN PetscReal      SkuaBCDL1QuadModel(PetscInt n, const PetscReal K[], const PetscReal g[], const PetscReal x[], PetscInt stride, PetscReal l1, PetscInt sweeps, PetscReal d[], PetscReal Kd[]);
+
+PETSC_INTERN const SkuaBCDLossKernels SkuaBCDRowSumKernels, SkuaBCDQuadraticKernels, SkuaBCDSoftmaxKernels;
+PETSC_INTERN PetscErrorCode           SkuaBCDQuadraticSetUp(SkuaBCD);
+PETSC_INTERN PetscErrorCode           SkuaBCDColumnBoundGram(SkuaBCD, PetscInt nf, const PetscInt f[], PetscReal G[]);
+PETSC_INTERN PetscErrorCode           SkuaBCDColumnBound(SkuaBCD, PetscReal Lf[]);
+PETSC_INTERN PetscErrorCode           SkuaBCDSoftmaxSetUp(SkuaBCD);
 
 #endif

@@ -1,4 +1,4 @@
-/* The paper's synthetic BCD problems A (sparse least squares) and B (sparse logistic), and the HDF5 problem writer. */
+/* The paper's synthetic BCD problems A-E (Nutini, Laradji, Schmidt, JMLR 2022, Sec. "Experiments") and the HDF5 problem writer. */
 #include <hdf5.h>
 #include <stdio.h>
 #include "bcdimpl.h"
@@ -14,19 +14,15 @@ static PetscReal Normal(PetscInt seed, uint64_t stream, uint64_t w)
    probability 0.01 and N(0,1), each column scaled by 10^U(-1,1) so that coordinate Lipschitz constants differ
    (where GSL and Lipschitz sampling gain over GS and uniform sampling). With x* ~ N(0,1) and noise e ~ N(0,1):
    A: b = A x* + e (least squares); B: b = sign(A x* + e) (logistic). Row i's entries come from stream
-   (seed, 1000 + i), so the data do not depend on the number of ranks. */
-PetscErrorCode SkuaBCDGenerate(SkuaBCD bcd, const char name[], PetscInt seed)
+   (seed, 1000 + i), so the data do not depend on the number of ranks. This deviates from the authors' generator
+   (entries N(0,1) + 1, column scales 10 N(0,1), density 10 log(m)/m ~ 0.069, x* with 10% nonzeros, and for B
+   b = sign(A x*) with 10% of the signs flipped); see docs/bcd.md. */
+static PetscErrorCode GenerateAB(SkuaBCD bcd, PetscBool isA, PetscInt seed)
 {
-  PetscBool  isA, isB;
   PetscInt   m = 1000, d = 10000, mloc, rstart, nz = 0, cap = 0, *rp, *ci;
   PetscReal *cv, *b, *xs, *cs, density = 0.01;
 
   PetscFunctionBegin;
-  PetscCheck(!bcd->has_data, bcd->comm, PETSC_ERR_ORDER, "SkuaBCD already holds a problem");
-  PetscCall(PetscStrcmp(name, "A", &isA));
-  PetscCall(PetscStrcmp(name, "B", &isB));
-  PetscCheck(isA || isB, bcd->comm, PETSC_ERR_SUP, "-generate %s: unknown or not implemented problem (implemented: A sparse least squares, B sparse logistic)", name);
-  PetscCall(PetscSNPrintf(bcd->source, sizeof(bcd->source), "generated problem %s (seed %" PetscInt_FMT ")", name, seed));
   PetscCall(SkuaBCDRowSplit(bcd->comm, m, &mloc, &rstart));
   PetscCall(PetscMalloc2(d, &xs, d, &cs));
   for (PetscInt j = 0; j < d; j++) {
@@ -57,6 +53,279 @@ PetscErrorCode SkuaBCDGenerate(SkuaBCD bcd, const char name[], PetscInt seed)
   PetscCall(PetscFree2(xs, cs));
   PetscCall(PetscStrncpy(bcd->suggested_loss, isA ? "squared" : "logistic", sizeof(bcd->suggested_loss)));
   PetscCall(SkuaBCDSetLocalRows(bcd, m, d, mloc, rp, ci, cv, b));
+  PetscFunctionReturn(0);
+}
+
+/* Problem C as in the authors' code: A (1000 x 1000) = (N(0,1) + 1) entries, column j scaled by 10 N(0,1), each
+   entry kept with probability 10 log(n)/n; W (1000 x 50) ~ N(0,1); label_i = argmax_c (AW)_ic + N(0,1), in 0..49. */
+static PetscErrorCode GenerateC(SkuaBCD bcd, PetscInt seed)
+{
+  const PetscInt nc = 50;
+  PetscInt       m = 1000, d = 1000, mloc, rstart, nz = 0, cap, *rp, *ci;
+  PetscReal     *cv, *b, *W, *cs, density = 10.0 * PetscLogReal((PetscReal)m) / m, s[50];
+
+  PetscFunctionBegin;
+  PetscCall(SkuaBCDRowSplit(bcd->comm, m, &mloc, &rstart));
+  PetscCall(PetscMalloc2(d * nc, &W, d, &cs));
+  for (PetscInt j = 0; j < d; j++) {
+    cs[j] = 10.0 * Normal(seed, 2, (uint64_t)j);
+    for (PetscInt c = 0; c < nc; c++) W[j * nc + c] = Normal(seed, 4, (uint64_t)(j * nc + c));
+  }
+  cap = (PetscInt)(2 * density * d * mloc) + 64;
+  PetscCall(PetscMalloc1(mloc + 1, &rp));
+  PetscCall(PetscMalloc1(cap, &ci));
+  PetscCall(PetscMalloc1(cap, &cv));
+  PetscCall(PetscMalloc1(mloc + 1, &b));
+  for (PetscInt i = 0; i < mloc; i++) {
+    uint64_t st   = 1000 + (uint64_t)(rstart + i);
+    PetscInt best = 0;
+    rp[i]         = nz;
+    for (PetscInt c = 0; c < nc; c++) s[c] = Normal(seed, 5, (uint64_t)((rstart + i) * nc + c));
+    for (PetscInt j = 0; j < d; j++) {
+      if (SkuaBCDRandomUniform(seed, st, (uint64_t)j) >= density) continue;
+      if (nz == cap) PetscCall(SkuaBCDGrowEntries(nz, &cap, &ci, &cv));
+      ci[nz] = j;
+      cv[nz] = cs[j] * (Normal(seed, st, (uint64_t)(d + j)) + 1.0);
+      for (PetscInt c = 0; c < nc; c++) s[c] += cv[nz] * W[j * nc + c];
+      nz++;
+    }
+    for (PetscInt c = 1; c < nc; c++)
+      if (s[c] > s[best]) best = c;
+    b[i] = (PetscReal)best;
+  }
+  rp[mloc] = nz;
+  PetscCall(PetscFree2(W, cs));
+  PetscCall(PetscStrncpy(bcd->suggested_loss, "softmax", sizeof(bcd->suggested_loss)));
+  PetscCall(SkuaBCDSetLocalRows(bcd, m, d, mloc, rp, ci, cv, b));
+  PetscFunctionReturn(0);
+}
+
+/* Label propagation (the paper's problems D and E): on a graph with weights w_ij and labels y_j on a set S of
+   nodes, min over the unlabelled x of 1/2 sum_ij w_ij (x_i - x_j)^2 (labelled x_j = y_j) is the quadratic with
+   A = the graph Laplacian restricted to the unlabelled nodes (A_ii = weighted degree, A_ij = -w_ij) and
+   b_i = sum_{j in S} w_ij y_j. A is SPD when every connected component holds a label. The graph (n nodes,
+   symmetric adjacency nbr/wt in CSR form adj) is built identically on every rank; each keeps its rows. */
+static PetscErrorCode LabelPropagation(SkuaBCD bcd, PetscInt n, const PetscInt adj[], const PetscInt nbr[], const PetscReal wt[], const PetscBool lab[], const PetscReal y[])
+{
+  PetscInt  *map, nu = 0, mloc, rstart, *rp, *ci, nz = 0, cap;
+  PetscReal *cv, *b;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(n, &map));
+  for (PetscInt i = 0; i < n; i++) map[i] = lab[i] ? -1 : nu++;
+  PetscCall(SkuaBCDRowSplit(bcd->comm, nu, &mloc, &rstart));
+  cap = adj[n] + n + 1;
+  PetscCall(PetscMalloc1(mloc + 1, &rp));
+  PetscCall(PetscMalloc1(cap, &ci));
+  PetscCall(PetscMalloc1(cap, &cv));
+  PetscCall(PetscMalloc1(mloc + 1, &b));
+  for (PetscInt i = 0, r = 0; i < n; i++) {
+    PetscReal deg = 0, bi = 0;
+    PetscInt  diag;
+    if (map[i] < rstart || map[i] >= rstart + mloc) continue;
+    rp[r] = nz;
+    diag  = nz++;
+    ci[diag] = map[i];
+    for (PetscInt p = adj[i]; p < adj[i + 1]; p++) {
+      PetscInt j = nbr[p];
+      deg += wt[p];
+      if (lab[j]) bi += wt[p] * y[j];
+      else {
+        ci[nz]   = map[j];
+        cv[nz++] = -wt[p];
+      }
+    }
+    cv[diag] = deg;
+    b[r++]   = bi;
+  }
+  rp[mloc] = nz;
+  PetscCall(PetscFree(map));
+  PetscCall(PetscStrncpy(bcd->suggested_loss, "quadratic", sizeof(bcd->suggested_loss)));
+  PetscCall(SkuaBCDSetLocalRows(bcd, nu, nu, mloc, rp, ci, cv, b));
+  PetscFunctionReturn(0);
+}
+
+/* The first k entries of a uniform random permutation of 0..n-1 (Fisher-Yates from stream (seed, stream)). */
+static PetscErrorCode RandomPermutation(PetscInt seed, uint64_t stream, PetscInt n, PetscInt perm[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < n; i++) perm[i] = i;
+  for (PetscInt i = n - 1; i > 0; i--) {
+    PetscInt j = (PetscInt)(SkuaBCDRandomWord(seed, stream, (uint64_t)i) % (uint64_t)(i + 1)), t = perm[i];
+    perm[i]    = perm[j];
+    perm[j]    = t;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Problem D as in the authors' code: a 50 x 50 lattice (4-neighbour, weights 1e5), 100 nodes labelled with
+   10 N(0,1): A is 2400 x 2400 with at most 5 nonzeros per row. */
+static PetscErrorCode GenerateD(SkuaBCD bcd, PetscInt seed)
+{
+  const PetscInt nr = 50, ncol = 50, n = nr * ncol, nlab = 100;
+  PetscInt      *adj, *nbr, *perm, nz = 0;
+  PetscReal     *wt, *y;
+  PetscBool     *lab;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc3(n + 1, &adj, 4 * n, &nbr, 4 * n, &wt));
+  PetscCall(PetscMalloc3(n, &perm, n, &y, n, &lab));
+  for (PetscInt i = 0; i < n; i++) { /* node i is row i % nr, column i / nr */
+    PetscInt r = i % nr, c = i / nr, cand[4] = {i - nr, i - 1, i + 1, i + nr};
+    PetscBool ok[4] = {c > 0, r > 0, r < nr - 1, c < ncol - 1};
+    adj[i] = nz;
+    for (PetscInt q = 0; q < 4; q++)
+      if (ok[q]) {
+        nbr[nz]  = cand[q];
+        wt[nz++] = 1e5;
+      }
+  }
+  adj[n] = nz;
+  PetscCall(RandomPermutation(seed, 6, n, perm));
+  for (PetscInt i = 0; i < n; i++) {
+    lab[i] = PETSC_FALSE;
+    y[i]   = 0;
+  }
+  for (PetscInt k = 0; k < nlab; k++) {
+    lab[perm[k]] = PETSC_TRUE;
+    y[perm[k]]   = 10.0 * Normal(seed, 7, (uint64_t)k);
+  }
+  PetscCall(LabelPropagation(bcd, n, adj, nbr, wt, lab, y));
+  PetscCall(PetscFree3(adj, nbr, wt));
+  PetscCall(PetscFree3(perm, y, lab));
+  PetscFunctionReturn(0);
+}
+
+static PetscInt Find(PetscInt *parent, PetscInt i)
+{
+  while (parent[i] != i) i = parent[i] = parent[parent[i]];
+  return i;
+}
+
+/* Problem E: two moons of 1000 points each (sklearn's make_moons shape: (cos t, sin t) and (1 - cos t,
+   1/2 - sin t), t evenly spaced in [0, pi], plus N(0, 0.1^2) noise per coordinate), each node joined to its 5
+   nearest neighbours (symmetrised, weight 1), 100 nodes labelled with their moon (+1/-1): A is 1900 x 1900.
+   The labelled set is a random one with at least one node in every connected component of the graph, so
+   that A is positive definite (the authors' data file has the same sizes; its exact points are not public). */
+static PetscErrorCode GenerateE(SkuaBCD bcd, PetscInt seed)
+{
+  const PetscInt n = 2000, half = 1000, knn = 5, nlab = 100;
+  PetscReal     *pt, *y, *wt, *dist;
+  PetscInt      *nn, *adj, *nbr, *perm, *parent, nz = 0, nsel = 0;
+  PetscBool     *lab, *isedge, *compdone;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc4(2 * n, &pt, n, &y, n, &dist, n * knn, &nn));
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal t = PETSC_PI * (PetscReal)(i % half) / (half - 1);
+    if (i < half) {
+      pt[2 * i]     = PetscCosReal(t);
+      pt[2 * i + 1] = PetscSinReal(t);
+      y[i]          = 1.0;
+    } else {
+      pt[2 * i]     = 1.0 - PetscCosReal(t);
+      pt[2 * i + 1] = 0.5 - PetscSinReal(t);
+      y[i]          = -1.0;
+    }
+    pt[2 * i] += 0.1 * Normal(seed, 8, (uint64_t)(2 * i));
+    pt[2 * i + 1] += 0.1 * Normal(seed, 8, (uint64_t)(2 * i + 1));
+  }
+  /* k nearest neighbours by brute force; ties go to the lower index */
+  for (PetscInt i = 0; i < n; i++) {
+    PetscInt *h = nn + i * knn;
+    for (PetscInt j = 0; j < n; j++) {
+      PetscReal dx = pt[2 * i] - pt[2 * j], dy = pt[2 * i + 1] - pt[2 * j + 1];
+      dist[j] = j == i ? PETSC_MAX_REAL : dx * dx + dy * dy;
+    }
+    for (PetscInt q = 0; q < knn; q++) {
+      PetscInt best = -1;
+      for (PetscInt j = 0; j < n; j++) {
+        PetscBool taken = PETSC_FALSE;
+        for (PetscInt r = 0; r < q; r++) taken = (PetscBool)(taken || h[r] == j);
+        if (!taken && j != i && (best < 0 || dist[j] < dist[best])) best = j;
+      }
+      h[q] = best;
+    }
+  }
+  /* symmetrised adjacency: i ~ j when either is among the other's neighbours */
+  PetscCall(PetscMalloc5(n + 1, &adj, 2 * n * knn, &nbr, 2 * n * knn, &wt, n, &isedge, n, &parent));
+  for (PetscInt i = 0; i < n; i++) isedge[i] = PETSC_FALSE;
+  {
+    PetscInt *cnt, *rev, *revp;
+    PetscCall(PetscCalloc3(n + 1, &cnt, n * knn, &rev, n + 1, &revp));
+    for (PetscInt i = 0; i < n * knn; i++) cnt[nn[i] + 1]++;
+    for (PetscInt i = 0; i < n; i++) cnt[i + 1] += cnt[i];
+    for (PetscInt i = 0; i <= n; i++) revp[i] = cnt[i];
+    for (PetscInt i = 0; i < n; i++)
+      for (PetscInt q = 0; q < knn; q++) rev[cnt[nn[i * knn + q]]++] = i;
+    for (PetscInt i = 0; i < n; i++) {
+      adj[i] = nz;
+      for (PetscInt q = 0; q < knn; q++) {
+        PetscInt j = nn[i * knn + q];
+        if (!isedge[j]) {
+          isedge[j] = PETSC_TRUE;
+          nbr[nz]   = j;
+          wt[nz++]  = 1.0;
+        }
+      }
+      for (PetscInt p = revp[i]; p < revp[i + 1]; p++)
+        if (!isedge[rev[p]]) {
+          isedge[rev[p]] = PETSC_TRUE;
+          nbr[nz]        = rev[p];
+          wt[nz++]       = 1.0;
+        }
+      for (PetscInt p = adj[i]; p < nz; p++) isedge[nbr[p]] = PETSC_FALSE;
+    }
+    adj[n] = nz;
+    PetscCall(PetscFree3(cnt, rev, revp));
+  }
+  for (PetscInt i = 0; i < n; i++) parent[i] = i;
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt p = adj[i]; p < adj[i + 1]; p++) {
+      PetscInt a = Find(parent, i), c = Find(parent, nbr[p]);
+      if (a != c) parent[PetscMax(a, c)] = PetscMin(a, c);
+    }
+  PetscCall(PetscMalloc3(n, &perm, n, &lab, n, &compdone));
+  PetscCall(RandomPermutation(seed, 9, n, perm));
+  for (PetscInt i = 0; i < n; i++) lab[i] = compdone[i] = PETSC_FALSE;
+  /* one label in every component first (in permutation order), then the next ones of the permutation */
+  for (PetscInt k = 0; k < n; k++) {
+    PetscInt r = Find(parent, perm[k]);
+    if (!compdone[r]) {
+      compdone[r]   = PETSC_TRUE;
+      lab[perm[k]] = PETSC_TRUE;
+      nsel++;
+    }
+  }
+  PetscCheck(nsel <= nlab, bcd->comm, PETSC_ERR_PLIB, "problem E: the 5-nearest-neighbour graph has %" PetscInt_FMT " components, more than the %" PetscInt_FMT " labels; try another -seed", nsel, nlab);
+  for (PetscInt k = 0; k < n && nsel < nlab; k++)
+    if (!lab[perm[k]]) {
+      lab[perm[k]] = PETSC_TRUE;
+      nsel++;
+    }
+  PetscCall(LabelPropagation(bcd, n, adj, nbr, wt, lab, y));
+  PetscCall(PetscFree4(pt, y, dist, nn));
+  PetscCall(PetscFree5(adj, nbr, wt, isedge, parent));
+  PetscCall(PetscFree3(perm, lab, compdone));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaBCDGenerate(SkuaBCD bcd, const char name[], PetscInt seed)
+{
+  PetscBool is[5];
+
+  PetscFunctionBegin;
+  PetscCheck(!bcd->has_data, bcd->comm, PETSC_ERR_ORDER, "SkuaBCD already holds a problem");
+  for (PetscInt k = 0; k < 5; k++) {
+    char nm[2] = {(char)('A' + k), 0};
+    PetscCall(PetscStrcmp(name, nm, &is[k]));
+  }
+  PetscCheck(is[0] || is[1] || is[2] || is[3] || is[4], bcd->comm, PETSC_ERR_ARG_OUTOFRANGE, "-generate %s: unknown problem; choose A (sparse least squares), B (sparse logistic), C (50-class softmax), D (lattice label propagation) or E (two-moons label propagation)", name);
+  PetscCall(PetscSNPrintf(bcd->source, sizeof(bcd->source), "generated problem %s (seed %" PetscInt_FMT ")", name, seed));
+  if (is[0] || is[1]) PetscCall(GenerateAB(bcd, is[0], seed));
+  else if (is[2]) PetscCall(GenerateC(bcd, seed));
+  else if (is[3]) PetscCall(GenerateD(bcd, seed));
+  else PetscCall(GenerateE(bcd, seed));
   PetscFunctionReturn(0);
 }
 

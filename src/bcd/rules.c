@@ -1,5 +1,5 @@
 /* BCD block selection rules (Nutini, Laradji, Schmidt, JMLR 2022, Sec. 3-4): cyclic, random, permutation,
-   Lipschitz sampling, and the greedy GS, GSL, GSD, GSQ rules on fixed or variable (greedy top-tau) blocks. */
+   Lipschitz sampling, and the greedy GS, GSL, GSD, GSQ (GSQ-r with L1) rules on fixed or variable blocks. */
 #include "bcdimpl.h"
 
 #define SKUA_BCD_GOLDEN 0x9E3779B97F4A7C15ULL
@@ -104,15 +104,24 @@ static PetscErrorCode SelectGreedyFixed(SkuaBCD bcd, PetscInt k)
       for (PetscInt i = bcd->bstart[j]; i < bcd->bstart[j + 1]; i++) s += MapSq(bcd, i, bcd->Lb[j]);
       s *= bcd->Lb[j];
       break;
-    case SKUA_BCD_RULE_GSQ: { /* g_b^T H_b^-1 g_b = |L^-1 g_b|^2 by forward substitution with H_b = L L^T */
-      const PetscInt   n = bcd->bstart[j + 1] - bcd->bstart[j], i0 = bcd->bstart[j];
+    case SKUA_BCD_RULE_GSQ: {
+      /* Feature-level K_b (coordinate-level K_b (x) I_nc: the classes decouple). Without L1: g_b^T H_b^-1 g_b =
+         |L^-1 g_b|^2 per class by forward substitution with H_b = L L^T. With L1 (GSQ-r): twice the decrease
+         of the block's L1-regularised quadratic model, which is the same score when l1 = 0. */
+      const PetscInt   nc = bcd->nc, n = (bcd->bstart[j + 1] - bcd->bstart[j]) / nc, i0 = bcd->bstart[j];
       const PetscReal *Lf = bcd->Hq + bcd->Hqoff[j];
       PetscReal       *y  = bcd->gb; /* free until the block gradient is taken */
-      for (PetscInt i = 0; i < n; i++) {
-        PetscReal v = bcd->g[i0 + i];
-        for (PetscInt k = 0; k < i; k++) v -= Lf[k * n + i] * y[k];
-        y[i] = v / Lf[i * n + i];
-        s += y[i] * y[i];
+      for (PetscInt c = 0; c < nc; c++) {
+        if (bcd->l1 > 0) {
+          s -= 2 * SkuaBCDL1QuadModel(n, Lf, bcd->g + i0 + c, bcd->x + i0 + c, nc, bcd->l1, bcd->newton_inner, y, bcd->db);
+          continue;
+        }
+        for (PetscInt i = 0; i < n; i++) {
+          PetscReal v = bcd->g[i0 + i * nc + c];
+          for (PetscInt k = 0; k < i; k++) v -= Lf[k * n + i] * y[k];
+          y[i] = v / Lf[i * n + i];
+          s += y[i] * y[i];
+        }
       }
     } break;
     default:
@@ -145,30 +154,140 @@ static void SiftDown(PetscInt *h, PetscInt n, const PetscReal *sc, PetscInt p)
   }
 }
 
-/* Variable blocks: the tau coordinates with the largest |g_i|/sqrt(L_i) (GSL, GSD) or |g_i| (GS). */
-static PetscErrorCode SelectGreedyVariable(SkuaBCD bcd, PetscInt k)
+/* The tau features with the largest scores (ties: lower index), into h (unsorted). */
+static PetscInt TopFeatures(SkuaBCD bcd, PetscInt tau, const PetscReal *sc, PetscInt *h)
 {
-  PetscInt  tau = PetscMin(bcd->bs, bcd->d), n = 0;
-  PetscInt *h = bcd->heap;
-  uint64_t  hash = 1469598103934665603ULL;
+  PetscInt n = 0;
 
-  PetscFunctionBegin;
-  for (PetscInt i = 0; i < bcd->d; i++) bcd->score[i] = CoordScore(bcd, i);
   for (PetscInt i = 0; i < bcd->d; i++) {
     if (n < tau) {
       h[n++] = i;
       if (n == tau)
-        for (PetscInt p = tau / 2; p >= 0; p--) SiftDown(h, n, bcd->score, p);
-    } else if (Worse(bcd->score, h[0], i)) {
+        for (PetscInt p = tau / 2; p >= 0; p--) SiftDown(h, n, sc, p);
+    } else if (Worse(sc, h[0], i)) {
       h[0] = i;
-      SiftDown(h, n, bcd->score, 0);
+      SiftDown(h, n, sc, 0);
     }
   }
-  PetscCall(PetscArraycpy(bcd->blk, h, n));
-  PetscCall(PetscSortInt(n, bcd->blk));
-  bcd->nblk = n;
-  for (PetscInt q = 0; q < n; q++) hash = (hash ^ (uint64_t)bcd->blk[q]) * 1099511628211ULL;
+  return n;
+}
+
+/* blk = all classes of the sorted features f[0..n), and a 31-bit hash of the block for the trace. */
+static PetscErrorCode SetFeatures(SkuaBCD bcd, PetscInt n, PetscInt f[])
+{
+  uint64_t hash = 1469598103934665603ULL;
+
+  PetscFunctionBegin;
+  PetscCall(PetscSortInt(n, f));
+  bcd->nblk = 0;
+  for (PetscInt q = 0; q < n; q++)
+    for (PetscInt c = 0; c < bcd->nc; c++) bcd->blk[bcd->nblk++] = f[q] * bcd->nc + c;
+  for (PetscInt q = 0; q < bcd->nblk; q++) hash = (hash ^ (uint64_t)bcd->blk[q]) * 1099511628211ULL;
   bcd->blkid = (PetscInt)(hash & ((1ULL << 31) - 1));
+  PetscFunctionReturn(0);
+}
+
+/* A feature's score: the sum over its classes of the coordinate scores. */
+static void FeatureScores(SkuaBCD bcd)
+{
+  for (PetscInt j = 0; j < bcd->d; j++) {
+    PetscReal s = 0;
+    for (PetscInt c = 0; c < bcd->nc; c++) s += CoordScore(bcd, j * bcd->nc + c);
+    bcd->fscore[j] = s;
+  }
+}
+
+/* Variable blocks: the tau features with the largest |g_i|/sqrt(L_i) (GSL, GSD) or |g_i| (GS), in the
+   proximal-gradient form with L1. */
+static PetscErrorCode SelectGreedyVariable(SkuaBCD bcd, PetscInt k)
+{
+  PetscInt tau = PetscMin(bcd->bs, bcd->d), n;
+
+  PetscFunctionBegin;
+  FeatureScores(bcd);
+  n = TopFeatures(bcd, tau, bcd->fscore, bcd->feat);
+  PetscCall(SetFeatures(bcd, n, bcd->feat));
+  PetscFunctionReturn(0);
+}
+
+/* GSQ with variable blocks: the best block of tau features under the model g^T d + 1/2 d^T (K (x) I) d
+   + l1 (|x + d|_1 - |x|_1) with |supp d| <= tau is a sparse quadratic problem; as in the authors' code (their
+   "GSQ-IHT") it is approximated by iterative hard thresholding, here restricted to the 4 tau candidate
+   features with the largest GSL scores so that K (the loss's bound matrix, + l2 + rho) is a small dense
+   matrix: d <- T_tau(prox_{mu l1}(x + d - mu (g + K d)) - x), mu = 1/lambda_max(K), from d = 0; the block is
+   the support, filled up with the best remaining candidates. */
+static PetscErrorCode SelectGSQVariable(SkuaBCD bcd, PetscInt k)
+{
+  const PetscInt nc = bcd->nc;
+  PetscInt       tau = PetscMin(bcd->bs, bcd->d), M = PetscMin(4 * bcd->bs, bcd->d), *cand = bcd->cand, nsel = 0;
+  PetscReal     *K = bcd->Kc, *d = bcd->dq, *dn = bcd->dq2, *gq = bcd->gq, *xq = bcd->gq + M * nc, lmax, mu;
+  PetscInt      *sel = bcd->heap; /* tau * nc >= tau entries */
+
+  PetscFunctionBegin;
+  FeatureScores(bcd);
+  M = TopFeatures(bcd, M, bcd->fscore, cand);
+  /* candidates by decreasing score, ties to the lower index: the fill-up order */
+  for (PetscInt a = 1; a < M; a++)
+    for (PetscInt b = a; b > 0 && Worse(bcd->fscore, cand[b - 1], cand[b]); b--) {
+      PetscInt t  = cand[b];
+      cand[b]     = cand[b - 1];
+      cand[b - 1] = t;
+    }
+  PetscCall(SkuaBCDBoundGram(bcd, M, cand, K));
+  for (PetscInt a = 0; a < M; a++) K[a * M + a] += bcd->l2 + bcd->rho;
+  PetscCall(SkuaBCDMaxEig(M, K, bcd->Kw, &lmax));
+  mu = lmax > 0 ? 1.0 / lmax : 1.0;
+  for (PetscInt a = 0; a < M; a++)
+    for (PetscInt c = 0; c < nc; c++) {
+      gq[a * nc + c] = bcd->g[cand[a] * nc + c];
+      xq[a * nc + c] = bcd->x[cand[a] * nc + c];
+      d[a * nc + c]  = 0;
+    }
+  for (PetscInt it = 0; it < 30; it++) {
+    PetscReal change = 0, scale = 0;
+    for (PetscInt a = 0; a < M; a++) {
+      PetscReal nrm = 0;
+      for (PetscInt c = 0; c < nc; c++) {
+        PetscReal gr = gq[a * nc + c], z;
+        for (PetscInt b = 0; b < M; b++) gr += K[b * M + a] * d[b * nc + c];
+        z              = xq[a * nc + c] + d[a * nc + c] - mu * gr;
+        dn[a * nc + c] = SkuaBCDSoft(z, mu * bcd->l1) - xq[a * nc + c];
+        nrm += dn[a * nc + c] * dn[a * nc + c];
+      }
+      bcd->Kw[a] = nrm; /* feature norm of the step, for the thresholding */
+    }
+    /* keep the tau candidates with the largest step norms (ties: earlier candidate) */
+    nsel = 0;
+    for (PetscInt r = 0; r < tau; r++) {
+      PetscInt best = -1;
+      for (PetscInt a = 0; a < M; a++) {
+        PetscBool taken = PETSC_FALSE;
+        for (PetscInt q = 0; q < nsel; q++) taken = (PetscBool)(taken || sel[q] == a);
+        if (taken || bcd->Kw[a] <= 0) continue;
+        if (best < 0 || bcd->Kw[a] > bcd->Kw[best]) best = a;
+      }
+      if (best < 0) break;
+      sel[nsel++] = best;
+    }
+    for (PetscInt a = 0; a < M; a++) {
+      PetscBool keep = PETSC_FALSE;
+      for (PetscInt q = 0; q < nsel; q++) keep = (PetscBool)(keep || sel[q] == a);
+      for (PetscInt c = 0; c < nc; c++) {
+        PetscReal v = keep ? dn[a * nc + c] : 0;
+        change      = PetscMax(change, PetscAbsReal(v - d[a * nc + c]));
+        scale       = PetscMax(scale, PetscAbsReal(v));
+        d[a * nc + c] = v;
+      }
+    }
+    if (change <= 1e-12 * scale) break;
+  }
+  for (PetscInt q = 0; q < nsel; q++) bcd->feat[q] = cand[sel[q]];
+  for (PetscInt a = 0; a < M && nsel < tau; a++) {
+    PetscBool taken = PETSC_FALSE;
+    for (PetscInt q = 0; q < nsel; q++) taken = (PetscBool)(taken || bcd->feat[q] == cand[a]);
+    if (!taken) bcd->feat[nsel++] = cand[a];
+  }
+  PetscCall(SetFeatures(bcd, nsel, bcd->feat));
   PetscFunctionReturn(0);
 }
 
@@ -176,7 +295,8 @@ static PetscErrorCode SelectGreedy(SkuaBCD bcd, PetscInt k)
 {
   PetscFunctionBegin;
   PetscCheck(bcd->gfull, bcd->comm, PETSC_ERR_PLIB, "greedy rule without a current full gradient");
-  if (bcd->partition == SKUA_BCD_PARTITION_VARIABLE) PetscCall(SelectGreedyVariable(bcd, k));
+  if (bcd->partition == SKUA_BCD_PARTITION_VARIABLE && bcd->rule == SKUA_BCD_RULE_GSQ) PetscCall(SelectGSQVariable(bcd, k));
+  else if (bcd->partition == SKUA_BCD_PARTITION_VARIABLE) PetscCall(SelectGreedyVariable(bcd, k));
   else PetscCall(SelectGreedyFixed(bcd, k));
   PetscFunctionReturn(0);
 }

@@ -1,11 +1,8 @@
-/* BCD block updates (Nutini, Laradji, Schmidt, JMLR 2022, Sec. 5): 1/L_b prox-gradient, backtracking, (prox-)Newton. */
+/* BCD block updates (Nutini, Laradji, Schmidt, JMLR 2022, Sec. 5): 1/L_b prox-gradient, backtracking, (prox-)Newton, exact. */
 #include "bcdimpl.h"
 #include <petscblaslapack.h>
 
 PetscReal SkuaBCDSoft(PetscReal v, PetscReal t) { return v > t ? v - t : (v < -t ? v + t : 0.0); }
-
-/* Gradient weight dF/dz_i of local row i. */
-static inline PetscReal RowWeight(SkuaBCD bcd, PetscInt i) { return bcd->s[i] * bcd->lops->dphi(bcd->u[i]); }
 
 PetscErrorCode SkuaBCDBlockGradient(SkuaBCD bcd)
 {
@@ -14,13 +11,8 @@ PetscErrorCode SkuaBCDBlockGradient(SkuaBCD bcd)
   if (bcd->gfull) {
     for (PetscInt k = 0; k < bcd->nblk; k++) bcd->gb[k] = bcd->g[bcd->blk[k]];
   } else {
-    /* A local sparse product over the block's columns, then one reduction of |b| numbers. */
-    for (PetscInt k = 0; k < bcd->nblk; k++) {
-      PetscInt  j = bcd->blk[k];
-      PetscReal a = 0;
-      for (PetscInt p = bcd->ccp[j]; p < bcd->ccp[j + 1]; p++) a += bcd->ccv[p] * RowWeight(bcd, bcd->cri[p]);
-      bcd->gb[k] = a;
-    }
+    /* The loss's local part over the block, then one reduction of |b| numbers. */
+    PetscCall(bcd->lops->k->block_grad(bcd));
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, bcd->gb, (PetscMPIInt)bcd->nblk, MPIU_REAL, MPIU_SUM, bcd->comm));
     for (PetscInt k = 0; k < bcd->nblk; k++) bcd->gb[k] += bcd->l2 * bcd->x[bcd->blk[k]];
   }
@@ -32,13 +24,9 @@ PetscErrorCode SkuaBCDFullGradient(SkuaBCD bcd)
 {
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(SkuaBCD_Gradient, 0, 0, 0, 0));
-  for (PetscInt j = 0; j < bcd->d; j++) {
-    PetscReal a = 0;
-    for (PetscInt p = bcd->ccp[j]; p < bcd->ccp[j + 1]; p++) a += bcd->ccv[p] * RowWeight(bcd, bcd->cri[p]);
-    bcd->gl[j] = a;
-  }
-  PetscCallMPI(MPI_Allreduce(bcd->gl, bcd->g, (PetscMPIInt)bcd->d, MPIU_REAL, MPIU_SUM, bcd->comm));
-  for (PetscInt j = 0; j < bcd->d; j++) bcd->g[j] += bcd->l2 * bcd->x[j];
+  PetscCall(bcd->lops->k->full_grad(bcd));
+  PetscCallMPI(MPI_Allreduce(bcd->gl, bcd->g, (PetscMPIInt)bcd->nx, MPIU_REAL, MPIU_SUM, bcd->comm));
+  for (PetscInt j = 0; j < bcd->nx; j++) bcd->g[j] += bcd->l2 * bcd->x[j];
   /* Greedy rules keep g current from here on by updating gl row by row. */
   bcd->gfull = bcd->rops->greedy;
   PetscCall(PetscLogEventEnd(SkuaBCD_Gradient, 0, 0, 0, 0));
@@ -47,10 +35,13 @@ PetscErrorCode SkuaBCDFullGradient(SkuaBCD bcd)
 
 static PetscErrorCode ClearDelta(SkuaBCD bcd)
 {
+  const PetscInt nc = bcd->nc;
+
   PetscFunctionBegin;
   for (PetscInt t = 0; t < bcd->ntouched; t++) {
-    bcd->mark[bcd->touched[t]] = 0;
-    bcd->dz[bcd->touched[t]]   = 0;
+    PetscInt i   = bcd->touched[t];
+    bcd->mark[i] = 0;
+    for (PetscInt c = 0; c < nc; c++) bcd->dz[i * nc + c] = 0;
   }
   bcd->ntouched = 0;
   PetscFunctionReturn(0);
@@ -60,33 +51,17 @@ PetscErrorCode SkuaBCDBlockDelta(SkuaBCD bcd, const PetscReal delta[])
 {
   PetscFunctionBegin;
   PetscCall(ClearDelta(bcd));
-  for (PetscInt k = 0; k < bcd->nblk; k++) {
-    PetscInt j = bcd->blk[k];
-    if (delta[k] == 0) continue;
-    for (PetscInt p = bcd->ccp[j]; p < bcd->ccp[j + 1]; p++) {
-      PetscInt i = bcd->cri[p];
-      if (!bcd->mark[i]) {
-        bcd->mark[i]                  = 1;
-        bcd->touched[bcd->ntouched++] = i;
-      }
-      bcd->dz[i] += bcd->ccv[p] * delta[k];
-    }
-  }
+  PetscCall(bcd->lops->k->delta(bcd, delta));
   PetscFunctionReturn(0);
 }
 
 /* Change of the loss for x_b + t delta, and the sum of the rows' absolute changes (the scale of its round-off). */
-PetscErrorCode SkuaBCDTrialLoss(SkuaBCD bcd, PetscReal t, PetscReal out[2])
+PetscErrorCode SkuaBCDTrialLoss(SkuaBCD bcd, PetscReal t, const PetscReal delta[], PetscReal out[2])
 {
   PetscReal v[2] = {0, 0};
 
   PetscFunctionBegin;
-  for (PetscInt q = 0; q < bcd->ntouched; q++) {
-    PetscInt  i  = bcd->touched[q];
-    PetscReal dv = bcd->lops->dphi_diff(bcd->u[i], t * bcd->s[i] * bcd->dz[i]);
-    v[0] += dv;
-    v[1] += PetscAbsReal(dv);
-  }
+  PetscCall(bcd->lops->k->trial(bcd, t, delta, v));
   PetscCallMPI(MPI_Allreduce(v, out, 2, MPIU_REAL, MPIU_SUM, bcd->comm));
   PetscFunctionReturn(0);
 }
@@ -97,49 +72,36 @@ PetscErrorCode SkuaBCDCommit(SkuaBCD bcd, PetscReal t, const PetscReal delta[])
 
   PetscFunctionBegin;
   for (PetscInt k = 0; k < bcd->nblk; k++) bcd->x[bcd->blk[k]] += t * delta[k];
-  for (PetscInt q = 0; q < bcd->ntouched; q++) {
-    PetscInt  i  = bcd->touched[q];
-    PetscReal un = bcd->u[i] + t * bcd->s[i] * bcd->dz[i];
-    if (greedy) { /* the gradient moves along the rows whose weight changed: cost nnz of those rows */
-      PetscReal dw = bcd->s[i] * (bcd->lops->dphi(un) - bcd->lops->dphi(bcd->u[i]));
-      for (PetscInt p = bcd->rrp[i]; p < bcd->rrp[i + 1]; p++) bcd->gl[bcd->rci[p]] += dw * bcd->rrv[p];
-    }
-    bcd->u[i] = un;
-  }
+  PetscCall(bcd->lops->k->commit(bcd, t, greedy));
   PetscCall(ClearDelta(bcd));
   if (greedy) {
-    PetscCallMPI(MPI_Allreduce(bcd->gl, bcd->g, (PetscMPIInt)bcd->d, MPIU_REAL, MPIU_SUM, bcd->comm));
-    for (PetscInt j = 0; j < bcd->d; j++) bcd->g[j] += bcd->l2 * bcd->x[j];
+    PetscCallMPI(MPI_Allreduce(bcd->gl, bcd->g, (PetscMPIInt)bcd->nx, MPIU_REAL, MPIU_SUM, bcd->comm));
+    for (PetscInt j = 0; j < bcd->nx; j++) bcd->g[j] += bcd->l2 * bcd->x[j];
   }
   PetscFunctionReturn(0);
 }
 
-/* Local part of A_idx^T C A_idx, C = diag(phi'') (or its bound), through one dense scatter per column. */
-static PetscErrorCode BlockGramLocal(SkuaBCD bcd, PetscInt n, const PetscInt idx[], PetscBool bound, PetscReal G[])
+PetscErrorCode SkuaBCDBlockFeatures(SkuaBCD bcd)
 {
   PetscFunctionBegin;
-  for (PetscInt a = 0; a < n; a++) {
-    PetscInt ja = idx[a];
-    for (PetscInt p = bcd->ccp[ja]; p < bcd->ccp[ja + 1]; p++) {
-      PetscInt i = bcd->cri[p];
-      bcd->wv[i] = bcd->ccv[p] * (bound ? bcd->lops->curvature_bound : bcd->lops->d2phi(bcd->u[i]));
-    }
-    for (PetscInt c = a; c < n; c++) {
-      PetscInt  jc = idx[c];
-      PetscReal v  = 0;
-      for (PetscInt p = bcd->ccp[jc]; p < bcd->ccp[jc + 1]; p++) v += bcd->ccv[p] * bcd->wv[bcd->cri[p]];
-      G[a * n + c] = G[c * n + a] = v;
-    }
-    for (PetscInt p = bcd->ccp[ja]; p < bcd->ccp[ja + 1]; p++) bcd->wv[bcd->cri[p]] = 0;
-  }
+  bcd->nfeat = 0;
+  for (PetscInt k = 0; k < bcd->nblk; k += bcd->nc) bcd->feat[bcd->nfeat++] = bcd->blk[k] / bcd->nc;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SkuaBCDBlockGram(SkuaBCD bcd, PetscInt n, const PetscInt idx[], PetscBool bound, PetscReal G[])
+PetscErrorCode SkuaBCDBlockHessian(SkuaBCD bcd, PetscReal H[])
 {
   PetscFunctionBegin;
-  PetscCall(BlockGramLocal(bcd, n, idx, bound, G));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(n * n), MPIU_REAL, MPIU_SUM, bcd->comm));
+  PetscCall(bcd->lops->k->hessian(bcd, H));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, H, (PetscMPIInt)(bcd->nblk * bcd->nblk), MPIU_REAL, MPIU_SUM, bcd->comm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaBCDBoundGram(SkuaBCD bcd, PetscInt nf, const PetscInt f[], PetscReal G[])
+{
+  PetscFunctionBegin;
+  PetscCall(bcd->lops->k->bound_gram(bcd, nf, f, G));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(nf * nf), MPIU_REAL, MPIU_SUM, bcd->comm));
   PetscFunctionReturn(0);
 }
 
@@ -163,8 +125,9 @@ PetscErrorCode SkuaBCDMaxEig(PetscInt n, const PetscReal G[], PetscReal work[], 
   PetscFunctionReturn(0);
 }
 
-/* GSQ's matrix bound H_b = G + (l2 + rho) I, factored once (lower Cholesky, column-major); a singular G with
-   l2 = rho = 0 gets the smallest diagonal shift that factors. */
+/* GSQ's matrix bound K_b + (l2 + rho) I (feature level; the coordinate-level bound is K_b (x) I_nc). Without L1
+   its lower Cholesky factor is kept (column-major); a singular K with l2 = rho = 0 gets the smallest diagonal
+   shift that factors. With L1 (GSQ-r) the matrix itself is kept for the per-block L1 model solve. */
 static PetscErrorCode GSQFactor(SkuaBCD bcd, PetscInt n, const PetscReal G[], PetscReal Lf[])
 {
   PetscBLASInt bn, info;
@@ -176,6 +139,7 @@ static PetscErrorCode GSQFactor(SkuaBCD bcd, PetscInt n, const PetscReal G[], Pe
   for (PetscInt attempt = 0;; attempt++) {
     PetscCall(PetscArraycpy(Lf, G, n * n));
     for (PetscInt k = 0; k < n; k++) Lf[k * n + k] += bcd->l2 + bcd->rho + shift;
+    if (bcd->l1 > 0) break;
     PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("L", &bn, Lf, &bn, &info));
     if (info == 0) break;
     PetscCheck(attempt < 30, PETSC_COMM_SELF, PETSC_ERR_LIB, "GSQ: a block bound matrix could not be factored; use -bcd_l2 > 0");
@@ -184,58 +148,58 @@ static PetscErrorCode GSQFactor(SkuaBCD bcd, PetscInt n, const PetscReal G[], Pe
   PetscFunctionReturn(0);
 }
 
-/* Coordinate bounds L_i = c |a_i|^2 + l2 and, for fixed blocks, L_b = lambda_max(c A_b^T A_b) + l2 (the
-   paper's block constants); the Gram matrices of many blocks share one reduction. */
+/* Coordinate bounds L_i (the loss's diagonal bound + l2, the same for every class of a feature) and, for fixed
+   blocks, L_b = lambda_max(K_b) + l2 with K_b the loss's feature-level bound matrix (c A_b^T A_b, or the block of
+   A for the quadratic loss): the paper's block constants. The matrices of many blocks share one reduction. */
 PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD bcd)
 {
-  const PetscReal c = bcd->lops->curvature_bound;
-  PetscReal      *buf, *work;
-  PetscInt        chunk = 1 << 20, jb = 0;
+  const PetscInt nc = bcd->nc;
+  PetscReal     *buf, *work, *Lf;
+  PetscInt       chunk = 1 << 20, jb = 0, bsf = bcd->bsf;
 
   PetscFunctionBegin;
-  for (PetscInt j = 0; j < bcd->d; j++) {
-    PetscReal a = 0;
-    for (PetscInt p = bcd->ccp[j]; p < bcd->ccp[j + 1]; p++) a += bcd->ccv[p] * bcd->ccv[p];
-    bcd->Lc[j] = a;
-  }
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, bcd->Lc, (PetscMPIInt)bcd->d, MPIU_REAL, MPIU_SUM, bcd->comm));
+  PetscCall(PetscCalloc1(bcd->d, &Lf));
+  PetscCall(bcd->lops->k->coord_bound(bcd, Lf));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, Lf, (PetscMPIInt)bcd->d, MPIU_REAL, MPIU_SUM, bcd->comm));
   /* A coordinate that f does not see has no curvature; any positive step is then exact for f. */
-  for (PetscInt j = 0; j < bcd->d; j++) bcd->Lc[j] = (c * bcd->Lc[j] + bcd->l2 > 0) ? c * bcd->Lc[j] + bcd->l2 : 1.0;
+  for (PetscInt j = 0; j < bcd->d; j++)
+    for (PetscInt c = 0; c < nc; c++) bcd->Lc[j * nc + c] = (Lf[j] + bcd->l2 > 0) ? Lf[j] + bcd->l2 : 1.0;
+  PetscCall(PetscFree(Lf));
   bcd->Lmax = 0;
   if (bcd->partition == SKUA_BCD_PARTITION_VARIABLE) {
-    for (PetscInt j = 0; j < bcd->d; j++) bcd->Lmax = PetscMax(bcd->Lmax, bcd->Lc[j]);
+    for (PetscInt j = 0; j < bcd->nx; j++) bcd->Lmax = PetscMax(bcd->Lmax, bcd->Lc[j]);
     PetscFunctionReturn(0);
   }
-  chunk = PetscMax(chunk, bcd->bs * bcd->bs);
+  chunk = PetscMax(chunk, bsf * bsf);
   if (bcd->rule == SKUA_BCD_RULE_GSQ) {
     PetscCall(PetscMalloc1(bcd->nb + 1, &bcd->Hqoff));
     bcd->Hqoff[0] = 0;
     for (PetscInt j = 0; j < bcd->nb; j++) {
-      PetscInt n        = bcd->bstart[j + 1] - bcd->bstart[j];
+      PetscInt n        = (bcd->bstart[j + 1] - bcd->bstart[j]) / nc;
       bcd->Hqoff[j + 1] = bcd->Hqoff[j] + n * n;
     }
     PetscCall(PetscMalloc1(bcd->Hqoff[bcd->nb] + 1, &bcd->Hq));
   }
-  PetscCall(PetscMalloc2(chunk, &buf, bcd->bs * bcd->bs + 4 * bcd->bs, &work));
+  PetscCall(PetscMalloc2(chunk, &buf, bsf * bsf + 4 * bsf, &work));
   while (jb < bcd->nb) {
     PetscInt je = jb, used = 0;
     while (je < bcd->nb) {
-      PetscInt n = bcd->bstart[je + 1] - bcd->bstart[je];
+      PetscInt n = (bcd->bstart[je + 1] - bcd->bstart[je]) / nc;
       if (used + n * n > chunk) break;
       used += n * n;
       je++;
     }
     used = 0;
     for (PetscInt j = jb; j < je; j++) {
-      PetscInt n = bcd->bstart[j + 1] - bcd->bstart[j], *idx = bcd->blk;
-      for (PetscInt k = 0; k < n; k++) idx[k] = bcd->bstart[j] + k;
-      PetscCall(BlockGramLocal(bcd, n, idx, PETSC_TRUE, buf + used));
+      PetscInt n = (bcd->bstart[j + 1] - bcd->bstart[j]) / nc, *idx = bcd->feat;
+      for (PetscInt k = 0; k < n; k++) idx[k] = bcd->bstart[j] / nc + k;
+      PetscCall(bcd->lops->k->bound_gram(bcd, n, idx, buf + used));
       used += n * n;
     }
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, buf, (PetscMPIInt)used, MPIU_REAL, MPIU_SUM, bcd->comm));
     used = 0;
     for (PetscInt j = jb; j < je; j++) {
-      PetscInt  n = bcd->bstart[j + 1] - bcd->bstart[j];
+      PetscInt  n = (bcd->bstart[j + 1] - bcd->bstart[j]) / nc;
       PetscReal lmax, lc = 0;
       if (bcd->Hq) PetscCall(GSQFactor(bcd, n, buf + used, bcd->Hq + bcd->Hqoff[j]));
       PetscCall(SkuaBCDMaxEig(n, buf + used, work, &lmax));
@@ -255,12 +219,11 @@ PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD bcd)
 
 PetscErrorCode SkuaBCDObjective(SkuaBCD bcd, PetscReal *F)
 {
-  PetscReal f = 0, r = 0;
+  PetscReal f = bcd->lops->k->objective(bcd), r = 0;
 
   PetscFunctionBegin;
-  for (PetscInt i = 0; i < bcd->mloc; i++) f += bcd->lops->phi(bcd->u[i]);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &f, 1, MPIU_REAL, MPIU_SUM, bcd->comm));
-  for (PetscInt j = 0; j < bcd->d; j++) r += 0.5 * bcd->l2 * bcd->x[j] * bcd->x[j] + bcd->l1 * PetscAbsReal(bcd->x[j]);
+  for (PetscInt j = 0; j < bcd->nx; j++) r += 0.5 * bcd->l2 * bcd->x[j] * bcd->x[j] + bcd->l1 * PetscAbsReal(bcd->x[j]);
   *F = f + r;
   PetscFunctionReturn(0);
 }
@@ -271,12 +234,43 @@ PetscErrorCode SkuaBCDMappingNorm(SkuaBCD bcd, PetscReal *gnorm)
   PetscReal s = 0;
 
   PetscFunctionBegin;
-  for (PetscInt j = 0; j < bcd->d; j++) {
+  for (PetscInt j = 0; j < bcd->nx; j++) {
     PetscReal v = bcd->x[j] - SkuaBCDSoft(bcd->x[j] - bcd->g[j], bcd->l1);
     s += v * v;
   }
   *gnorm = PetscSqrtReal(s);
   PetscFunctionReturn(0);
+}
+
+/* Coordinate descent on min_d g^T d + 1/2 d^T K d + l1 (|x + d|_1 - |x|_1) (the block's L1-regularised model,
+   small, so solved to round-off); returns the model's value at d. x and g are read with a stride (the classes of
+   a softmax feature block are interleaved). */
+PetscReal SkuaBCDL1QuadModel(PetscInt n, const PetscReal K[], const PetscReal g[], const PetscReal x[], PetscInt stride, PetscReal l1, PetscInt sweeps, PetscReal d[], PetscReal Kd[])
+{
+  PetscReal scale = 0, val = 0;
+
+  for (PetscInt k = 0; k < n; k++) {
+    d[k]  = 0;
+    Kd[k] = 0;
+    scale = PetscMax(scale, PetscAbsReal(x[k * stride]));
+  }
+  for (PetscInt sweep = 0; sweep < sweeps; sweep++) {
+    PetscReal change = 0;
+    for (PetscInt k = 0; k < n; k++) {
+      PetscReal hkk = K[k * n + k], z, zn, dk;
+      if (hkk <= 0) continue;
+      z  = x[k * stride] + d[k];
+      zn = SkuaBCDSoft(z - (g[k * stride] + Kd[k]) / hkk, l1 / hkk);
+      dk = zn - z;
+      if (dk == 0) continue;
+      d[k] += dk;
+      for (PetscInt q = 0; q < n; q++) Kd[q] += K[q * n + k] * dk;
+      change = PetscMax(change, PetscAbsReal(dk));
+    }
+    if (change <= 1e-14 * (1 + scale)) break;
+  }
+  for (PetscInt k = 0; k < n; k++) val += g[k * stride] * d[k] + 0.5 * d[k] * Kd[k] + l1 * (PetscAbsReal(x[k * stride] + d[k]) - PetscAbsReal(x[k * stride]));
+  return val;
 }
 
 /* ---------------- updates ---------------- */
@@ -296,7 +290,7 @@ static PetscErrorCode SubproblemChange(SkuaBCD bcd, PetscReal t, const PetscReal
   PetscReal tl[2], xd = 0, dd = 0;
 
   PetscFunctionBegin;
-  PetscCall(SkuaBCDTrialLoss(bcd, t, tl));
+  PetscCall(SkuaBCDTrialLoss(bcd, t, d, tl));
   for (PetscInt k = 0; k < bcd->nblk; k++) {
     PetscReal xk = bcd->x[bcd->blk[k]];
     xd += xk * d[k];
@@ -328,8 +322,9 @@ static PetscErrorCode BlockLipschitz(SkuaBCD bcd, PetscReal *L)
   else if (bcd->nblk == 1) *L = bcd->Lc[bcd->blk[0]];
   else {
     PetscReal lmax;
-    PetscCall(SkuaBCDBlockGram(bcd, bcd->nblk, bcd->blk, PETSC_TRUE, bcd->H));
-    PetscCall(SkuaBCDMaxEig(bcd->nblk, bcd->H, bcd->Hw, &lmax));
+    PetscCall(SkuaBCDBlockFeatures(bcd));
+    PetscCall(SkuaBCDBoundGram(bcd, bcd->nfeat, bcd->feat, bcd->H));
+    PetscCall(SkuaBCDMaxEig(bcd->nfeat, bcd->H, bcd->Hw, &lmax));
     *L = lmax + bcd->l2 > 0 ? lmax + bcd->l2 : 1.0;
   }
   PetscFunctionReturn(0);
@@ -459,7 +454,7 @@ static PetscErrorCode UpdateNewton(SkuaBCD bcd)
   PetscBool any   = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(SkuaBCDBlockGram(bcd, n, bcd->blk, PETSC_FALSE, bcd->H));
+  PetscCall(SkuaBCDBlockHessian(bcd, bcd->H));
   for (PetscInt k = 0; k < n; k++) bcd->H[k * n + k] += bcd->l2 + bcd->rho;
   if (bcd->l1 > 0) PetscCall(ProxNewtonDirection(bcd, n, bcd->H, bcd->db));
   else PetscCall(NewtonDirection(bcd, n, bcd->H, bcd->db));
@@ -481,7 +476,29 @@ static PetscErrorCode UpdateNewton(SkuaBCD bcd)
   PetscFunctionReturn(0);
 }
 
+/* Exact block minimisation for losses quadratic in x (squared, quadratic): the Newton model is the block
+   subproblem itself, so the step is taken whole without a line search. With L1 the model is solved by coordinate
+   descent to round-off (-bcd_newton_inner sweeps at most). */
+static PetscErrorCode UpdateExact(SkuaBCD bcd)
+{
+  PetscInt  n   = bcd->nblk;
+  PetscBool any = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(SkuaBCDBlockHessian(bcd, bcd->H));
+  for (PetscInt k = 0; k < n; k++) bcd->H[k * n + k] += bcd->l2 + bcd->rho;
+  if (bcd->l1 > 0) PetscCall(ProxNewtonDirection(bcd, n, bcd->H, bcd->db));
+  else PetscCall(NewtonDirection(bcd, n, bcd->H, bcd->db));
+  for (PetscInt k = 0; k < n; k++)
+    if (bcd->db[k] != 0) any = PETSC_TRUE;
+  if (!any) PetscFunctionReturn(0);
+  PetscCall(SkuaBCDBlockDelta(bcd, bcd->db));
+  PetscCall(SkuaBCDCommit(bcd, 1.0, bcd->db));
+  PetscFunctionReturn(0);
+}
+
 static const SkuaBCDUpdateOps GradientOps   = {"gradient", UpdateGradient};
+static const SkuaBCDUpdateOps ExactOps      = {"exact", UpdateExact};
 static const SkuaBCDUpdateOps LineSearchOps = {"linesearch", UpdateLineSearch};
 static const SkuaBCDUpdateOps NewtonOps     = {"newton", UpdateNewton};
 
@@ -492,6 +509,7 @@ PetscErrorCode SkuaBCDGetUpdateOps(SkuaBCDUpdateType t, const SkuaBCDUpdateOps *
   case SKUA_BCD_UPDATE_GRADIENT: *ops = &GradientOps; break;
   case SKUA_BCD_UPDATE_LINESEARCH: *ops = &LineSearchOps; break;
   case SKUA_BCD_UPDATE_NEWTON: *ops = &NewtonOps; break;
+  case SKUA_BCD_UPDATE_EXACT: *ops = &ExactOps; break;
   default: SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_SUP, "-bcd_update: unknown update %d", (int)t);
   }
   PetscFunctionReturn(0);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""skua-bcd driver tests: objectives against scipy references, L1 optimality conditions, greedy vs random on the
-paper's problem A, identical traces for np 1 and 4, and clear errors (no output file) on bad input.
+"""skua-bcd driver tests: objectives against scipy references (squared, logistic, quadratic, softmax), exact updates,
+L1 optimality conditions (GSQ-r included, and its block choice against a numpy re-implementation), greedy vs random
+on the paper's problem A, generators C/D/E, identical results for np 1 and 4, and clear errors on bad input.
 Usage: test_bcd.py --case NAME [--np P]; env SKUA_BIN, SKUA_MPIEXEC, SKUA_MPIEXEC_PREFLAGS."""
 import argparse
 import os
@@ -12,6 +13,7 @@ import h5py
 import numpy as np
 import scipy.optimize as so
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -246,6 +248,320 @@ def case_docs_example(np_):
     print("docs_example OK")
 
 
+# ---------------- quadratic loss, exact updates, softmax, GSQ-r, generators C/D/E ----------------
+
+def spd_data(n, seed, density=0.15):
+    """A sparse SPD A (graph-Laplacian-like plus a positive diagonal, unequal scales) and b."""
+    rng = np.random.default_rng(seed)
+    R = sp.random(n, n, density=density, random_state=rng, format="csr")
+    R.data = rng.standard_normal(R.nnz)
+    S = (R + R.T) * 0.5
+    D = np.asarray(abs(S).sum(axis=1)).ravel() + 0.2 + 3 * rng.random(n)
+    A = (sp.diags(D) - S + 0.0 * sp.eye(n)).tocsr()
+    # off-diagonal signs vary, so A is not an M-matrix; still SPD by diagonal dominance
+    return A, rng.standard_normal(n)
+
+
+def quad_objective(A, b, x, l1=0.0, l2=0.0):
+    return 0.5 * x @ (A @ x) - b @ x + 0.5 * l2 * x @ x + l1 * np.abs(x).sum()
+
+
+QCOMBOS = [  # (partition, rule, update, block size, prox)
+    ("contiguous", "cyclic", "gradient", 4, 0), ("contiguous", "random", "linesearch", 3, 0),
+    ("contiguous", "gsl", "newton", 5, 0), ("contiguous", "gsq", "exact", 5, 0), ("contiguous", "gsd", "exact", 4, 0.5),
+    ("contiguous", "lipschitz", "exact", 1, 0), ("variable", "gsl", "exact", 6, 0), ("variable", "gsq", "newton", 4, 0),
+    ("variable", "gsq", "exact", 5, 0.2), ("contiguous", "gs", "gradient", 5, 0),
+]
+
+
+def case_reference_quadratic(np_):
+    """f = 1/2 x^T A x - b^T x (+ l2): x* from numpy's dense solve; every rule/update combination reaches it."""
+    d = tmpdir()
+    n = 50
+    A, b = spd_data(n, seed=4)
+    l2 = 0.05
+    xs = np.linalg.solve(A.toarray() + l2 * np.eye(n), b)
+    Fs = quad_objective(A, b, xs, l2=l2)
+    write_problem(f"{d}/q.h5", A, b)
+    for c, (part, rule, upd, bs, rho) in enumerate(QCOMBOS):
+        out = f"{d}/o{c}.h5"
+        solve(["-problem", f"{d}/q.h5", "-bcd_loss", "quadratic", "-bcd_l2", l2, "-bcd_partition", part, "-bcd_rule", rule,
+               "-bcd_update", upd, "-bcd_block_size", bs, "-bcd_prox", rho, "-bcd_tol", 1e-10, "-bcd_max_it", 200000,
+               "-bcd_trace_every", 10], np_, out)
+        r = read(out)
+        err = abs(r["obj"][-1] - Fs) / abs(Fs)
+        xerr = np.abs(r["x"] - xs).max()
+        print(f"  {part:10s} {rule:9s} {upd:10s} bs {bs} rho {rho}: its {r['it'][-1]:6d} F rel err {err:.2e} |x-x*| {xerr:.2e}")
+        check(err < 1e-12 and xerr < 1e-8, f"{rule}/{upd}: F {r['obj'][-1]!r} vs numpy {Fs!r}, |x-x*| {xerr}")
+        check(abs(quad_objective(A, b, r["x"], l2=l2) - r["obj"][-1]) < 1e-12 * abs(Fs), "written x does not give the reported objective")
+        # the gradient is kept up to date from Ax: the reported norm must be that of A x + l2 x - b
+        gn = np.linalg.norm(A @ r["x"] + l2 * r["x"] - b)
+        check(abs(gn - r["gn"][-1]) < 1e-9 + 1e-6 * gn, f"reported gradient norm {r['gn'][-1]} vs {gn}")
+    # the file's 'loss' attribute selects the quadratic loss without -bcd_loss
+    with h5py.File(f"{d}/q.h5", "a") as F:
+        F.attrs["loss"] = "quadratic"
+    solve(["-problem", f"{d}/q.h5", "-bcd_l2", l2, "-bcd_update", "exact", "-bcd_tol", 1e-10], np_, f"{d}/attr.h5")
+    check(abs(read(f"{d}/attr.h5")["obj"][-1] - Fs) < 1e-12 * abs(Fs), "loss attribute 'quadratic' not honoured")
+    print("reference_quadratic OK")
+
+
+def case_exact_update(np_):
+    """-bcd_update exact minimises the block subproblem exactly: with one block holding every coordinate, a
+    single update lands on x* (squared and quadratic, with L2 and BCD-PR's rho = 0); with L1, on the lasso
+    solution's optimality conditions; with small blocks it converges like Gauss-Seidel."""
+    d = tmpdir()
+    A, b = small_data(40, 12, seed=8)
+    l2 = 0.3
+    write_problem(f"{d}/sq.h5", A, b)
+    xs = np.linalg.solve((A.T @ A).toarray() + l2 * np.eye(12), A.T @ b)
+    solve(["-problem", f"{d}/sq.h5", "-bcd_loss", "squared", "-bcd_l2", l2, "-bcd_update", "exact", "-bcd_rule", "cyclic",
+           "-bcd_block_size", 12, "-bcd_max_it", 1, "-bcd_tol", 0], np_, f"{d}/o1.h5", check_rc=False)
+    r = read(f"{d}/o1.h5")
+    print(f"  squared, one block, one exact update: |x - x*| {np.abs(r['x'] - xs).max():.2e}")
+    check(r["it"][-1] == 1 and np.abs(r["x"] - xs).max() < 1e-10, "one exact update over all coordinates must give x*")
+    Q, q = spd_data(30, seed=9)
+    write_problem(f"{d}/q.h5", Q, q)
+    xq = np.linalg.solve(Q.toarray(), q)
+    solve(["-problem", f"{d}/q.h5", "-bcd_loss", "quadratic", "-bcd_update", "exact", "-bcd_rule", "cyclic",
+           "-bcd_block_size", 30, "-bcd_max_it", 1, "-bcd_tol", 0], np_, f"{d}/o2.h5", check_rc=False)
+    r = read(f"{d}/o2.h5")
+    print(f"  quadratic, one block, one exact update: |x - x*| {np.abs(r['x'] - xq).max():.2e}")
+    check(np.abs(r["x"] - xq).max() < 1e-10, "one exact update over all coordinates must give A^-1 b")
+    # L1: one exact update over all coordinates solves the lasso (KKT of the quadratic + l1)
+    l1 = 0.4
+    solve(["-problem", f"{d}/q.h5", "-bcd_loss", "quadratic", "-bcd_l1", l1, "-bcd_update", "exact", "-bcd_rule", "cyclic",
+           "-bcd_block_size", 30, "-bcd_max_it", 1, "-bcd_tol", 0, "-bcd_newton_inner", 10000], np_, f"{d}/o3.h5", check_rc=False)
+    x = read(f"{d}/o3.h5")["x"]
+    g = Q @ x - q
+    nz = x != 0
+    viol = max(np.maximum(np.abs(g[~nz]) - l1, 0).max(initial=0), np.abs(g[nz] + l1 * np.sign(x[nz])).max(initial=0))
+    print(f"  quadratic + l1, one exact update: KKT violation {viol:.1e}, nnz {nz.sum()}/30")
+    check(viol < 1e-9 and 0 < nz.sum() < 30, f"exact L1 block solve: KKT violated by {viol}")
+    # small blocks: exact block updates make cyclic BCD block Gauss-Seidel; it must converge to x*
+    solve(["-problem", f"{d}/sq.h5", "-bcd_loss", "squared", "-bcd_l2", l2, "-bcd_update", "exact", "-bcd_rule", "cyclic",
+           "-bcd_block_size", 3, "-bcd_tol", 1e-10, "-bcd_max_it", 100000], np_, f"{d}/o4.h5")
+    check(np.abs(read(f"{d}/o4.h5")["x"] - xs).max() < 1e-8, "cyclic exact updates did not converge to x*")
+    print("exact_update OK")
+
+
+def softmax_data(m, d, C, seed):
+    rng = np.random.default_rng(seed)
+    A = sp.random(m, d, density=0.4, random_state=rng, format="csr")
+    A.data = rng.standard_normal(A.nnz)
+    W = rng.standard_normal((d, C))
+    y = np.argmax(A @ W + rng.standard_normal((m, C)), axis=1).astype(np.float64)
+    return A, y
+
+
+def softmax_fg(A, y, W, l1=0.0, l2=0.0):
+    S = A @ W
+    mx = S.max(axis=1, keepdims=True)
+    lse = mx.ravel() + np.log(np.exp(S - mx).sum(axis=1))
+    yi = y.astype(int)
+    f = np.sum(lse - S[np.arange(S.shape[0]), yi])
+    P = np.exp(S - lse[:, None])
+    P[np.arange(S.shape[0]), yi] -= 1
+    return f + 0.5 * l2 * np.sum(W * W) + l1 * np.abs(W).sum(), A.T @ P + l2 * W
+
+
+SCOMBOS = [("contiguous", "gsl", "newton", 2, 0), ("contiguous", "random", "gradient", 3, 0), ("contiguous", "cyclic", "linesearch", 2, 0),
+           ("variable", "gsl", "newton", 3, 0), ("contiguous", "gsq", "newton", 2, 0.3), ("variable", "gsq", "gradient", 2, 0)]
+
+
+def case_reference_softmax(np_):
+    """Multinomial logistic (4 classes, labels 0..3) + L2: F* from scipy's L-BFGS-B on the flattened W; every
+    combination reaches it, /x is d x C, and the gradient at the written W vanishes."""
+    d = tmpdir()
+    m, n, C = 70, 9, 4
+    A, y = softmax_data(m, n, C, seed=12)
+    l2 = 0.5
+    fg = lambda w: (lambda f, g: (f, g.ravel()))(*softmax_fg(A, y, w.reshape(n, C), l2=l2))
+    res = so.minimize(fg, np.zeros(n * C), jac=True, method="L-BFGS-B", options={"maxiter": 10000, "ftol": 1e-15, "gtol": 1e-11})
+    Fs = res.fun
+    write_problem(f"{d}/s.h5", A, y)
+    for c, (part, rule, upd, bs, rho) in enumerate(SCOMBOS):
+        out = f"{d}/o{c}.h5"
+        solve(["-problem", f"{d}/s.h5", "-bcd_loss", "softmax", "-bcd_l2", l2, "-bcd_partition", part, "-bcd_rule", rule,
+               "-bcd_update", upd, "-bcd_block_size", bs, "-bcd_prox", rho, "-bcd_tol", 1e-9, "-bcd_max_it", 200000,
+               "-bcd_trace_every", 10], np_, out)
+        r = read(out)
+        W = r["x"]
+        check(W.shape == (n, C), f"/x has shape {W.shape}, expected {(n, C)}")
+        F, G = softmax_fg(A, y, W, l2=l2)
+        err = (r["obj"][-1] - Fs) / abs(Fs)
+        print(f"  {part:10s} {rule:6s} {upd:10s}: its {r['it'][-1]:6d} (F - F_lbfgs)/F {err:.2e} |grad| {np.abs(G).max():.1e}")
+        check(err < 1e-9 and abs(err) < 1e-7, f"{rule}/{upd}: F {r['obj'][-1]!r} vs L-BFGS-B {Fs!r}")
+        check(abs(F - r["obj"][-1]) < 1e-10 * abs(Fs), f"objective of the written W {F} differs from the reported {r['obj'][-1]}")
+        check(np.abs(G).max() < 1e-8, "gradient at the written W is not ~0")
+    # -bcd_classes adds a class without rows (its column of W is pushed down, not ignored)
+    solve(["-problem", f"{d}/s.h5", "-bcd_loss", "softmax", "-bcd_classes", C + 1, "-bcd_l2", l2, "-bcd_update", "newton",
+           "-bcd_tol", 1e-9], np_, f"{d}/c5.h5")
+    W5 = read(f"{d}/c5.h5")["x"]
+    check(W5.shape == (n, C + 1), "-bcd_classes not honoured")
+    # L1: optimality conditions for W
+    l1 = 0.7
+    solve(["-problem", f"{d}/s.h5", "-bcd_loss", "softmax", "-bcd_l1", l1, "-bcd_l2", 0.1, "-bcd_partition", "variable",
+           "-bcd_rule", "gsq", "-bcd_update", "newton", "-bcd_block_size", 2, "-bcd_tol", 1e-10], np_, f"{d}/l1.h5")
+    W = read(f"{d}/l1.h5")["x"]
+    _, G = softmax_fg(A, y, W, l2=0.1)
+    nz = W != 0
+    viol = max(np.maximum(np.abs(G[~nz]) - l1, 0).max(initial=0), np.abs(G[nz] + l1 * np.sign(W[nz])).max(initial=0))
+    print(f"  softmax + l1 (variable gsq newton): violation {viol:.1e}, nnz {nz.sum()}/{n * C}")
+    check(viol < 1e-6 and 0 < nz.sum() < n * C, f"softmax L1 optimality violated by {viol}")
+    print("reference_softmax OK")
+
+
+def l1_model(K, g, x, l1, sweeps=2000):
+    """min_d g^T d + 1/2 d^T K d + l1 (|x + d|_1 - |x|_1) by coordinate descent (numpy, independent of the C code)."""
+    dd = np.zeros_like(g)
+    for _ in range(sweeps):
+        old = dd.copy()
+        for k in range(len(g)):
+            if K[k, k] <= 0:
+                continue
+            r = g[k] + K[k] @ dd - K[k, k] * dd[k]  # g_k + sum_{j != k} K_kj d_j
+            v = x[k] - r / K[k, k]  # unregularised minimiser in z = x_k + d_k
+            zn = np.sign(v) * max(abs(v) - l1 / K[k, k], 0.0)
+            dd[k] = zn - x[k]
+        if np.abs(dd - old).max() < 1e-15:
+            break
+    return g @ dd + 0.5 * dd @ K @ dd + l1 * (np.abs(x + dd).sum() - np.abs(x).sum())
+
+
+def case_gsq_r(np_):
+    """GSQ-r (-bcd_rule gsq with -bcd_l1): (1) the block chosen at each of the first iterations is the argmin over
+    blocks of the L1-regularised quadratic model with H_b = A_b^T A_b + l2 I, recomputed in numpy from the x of a
+    run stopped one iteration earlier; (2) at convergence the L1 optimality conditions hold to 1e-6, for
+    squared, logistic and quadratic losses, fixed and variable blocks, gradient/Newton/exact updates."""
+    d = tmpdir()
+    A, b = small_data(50, 24, seed=21)
+    l1, l2, bs = 3.0, 0.2, 4
+    write_problem(f"{d}/sq.h5", A, b)
+    G = (A.T @ A).toarray()
+    for k in range(1, 6):
+        opts = ["-problem", f"{d}/sq.h5", "-bcd_loss", "squared", "-bcd_l1", l1, "-bcd_l2", l2, "-bcd_rule", "gsq",
+                "-bcd_update", "gradient", "-bcd_block_size", bs, "-bcd_tol", 0, "-bcd_trace_every", 1]
+        x0 = np.zeros(24) if k == 1 else read(f"{d}/k{k - 1}.h5")["x"]
+        solve(opts + ["-bcd_max_it", k], np_, f"{d}/k{k}.h5", check_rc=False)
+        chosen = int(read(f"{d}/k{k}.h5")["blk"][-1])
+        g = A.T @ (A @ x0 - b) + l2 * x0
+        vals = [l1_model(G[j:j + bs, j:j + bs] + l2 * np.eye(bs), g[j:j + bs], x0[j:j + bs], l1) for j in range(0, 24, bs)]
+        best = int(np.argmin(vals))
+        print(f"  iteration {k}: chosen block {chosen}, numpy GSQ-r argmin {best} (model {vals[best]:.4e} vs {vals[chosen]:.4e})")
+        check(chosen == best or abs(vals[chosen] - vals[best]) <= 1e-12 * abs(vals[best]), f"GSQ-r chose block {chosen}, numpy says {best}")
+    Q, q = spd_data(40, seed=22)
+    write_problem(f"{d}/q.h5", Q, q)
+    cases = [("squared", f"{d}/sq.h5", "contiguous", "gradient"), ("squared", f"{d}/sq.h5", "variable", "exact"),
+             ("quadratic", f"{d}/q.h5", "contiguous", "exact"), ("quadratic", f"{d}/q.h5", "variable", "gradient")]
+    Al, bl = small_data(70, 30, seed=23, logistic=True)
+    write_problem(f"{d}/lg.h5", Al, bl)
+    cases += [("logistic", f"{d}/lg.h5", "contiguous", "newton"), ("logistic", f"{d}/lg.h5", "variable", "newton")]
+    for c, (loss, path, part, upd) in enumerate(cases):
+        lam = 1.0 if loss != "squared" else l1
+        out = f"{d}/c{c}.h5"
+        solve(["-problem", path, "-bcd_loss", loss, "-bcd_l1", lam, "-bcd_l2", 0.1, "-bcd_rule", "gsq", "-bcd_partition", part,
+               "-bcd_update", upd, "-bcd_block_size", 4, "-bcd_tol", 1e-10, "-bcd_max_it", 200000, "-bcd_trace_every", 5], np_, out)
+        x = read(out)["x"]
+        if loss == "quadratic":
+            g = Q @ x - q + 0.1 * x
+        else:
+            M, y = (A, b) if loss == "squared" else (Al, bl)
+            g = grad(M, y, x, loss, l2=0.1)
+        nz = x != 0
+        viol = max(np.maximum(np.abs(g[~nz]) - lam, 0).max(initial=0), np.abs(g[nz] + lam * np.sign(x[nz])).max(initial=0))
+        print(f"  {loss:9s} {part:10s} gsq {upd:8s}: its {read(out)['it'][-1]:6d} nnz {nz.sum():3d}/{x.size} violation {viol:.1e}")
+        check(viol < 1e-6 and 0 < nz.sum() < x.size, f"{loss} {part} gsq/{upd}: L1 optimality violated by {viol}")
+    print("gsq_r OK")
+
+
+def load_problem(path):
+    with h5py.File(path) as F:
+        g = F["A"]
+        A = sp.csr_matrix((g["data"][:], g["indices"][:], g["indptr"][:]), shape=tuple(g.attrs["shape"]))
+        loss = F.attrs["loss"]
+        return A, F["b"][:], loss.decode() if isinstance(loss, bytes) else loss
+
+
+def case_generators(np_, names="CDE"):
+    """Problems C, D, E: byte-identical at np 1 and 4, with the paper's shapes and structure (C: 1000 x 1000,
+    labels 0..49; D: 2400 x 2400 lattice Laplacian block, <= 5 nonzeros per row, SPD; E: 1900 x 1900 symmetric
+    5-NN Laplacian block, SPD), and skua-bcd solves D and E to numpy's x* and C to a small softmax gradient."""
+    d = tmpdir()
+    for name in names:
+        for n in (1, 4):
+            solve(["-generate", name, "-seed", 3], n, f"{d}/{name}{n}.h5")
+        with h5py.File(f"{d}/{name}1.h5") as F1, h5py.File(f"{d}/{name}4.h5") as F4:
+            for k in ["A/data", "A/indices", "A/indptr", "b"]:
+                check(np.array_equal(F1[k][:], F4[k][:]), f"generated problem {name} differs between np 1 and np 4 in {k}")
+        A, b, loss = load_problem(f"{d}/{name}1.h5")
+        print(f"  {name}: {A.shape[0]} x {A.shape[1]}, {A.nnz} nonzeros, loss {loss}: np 1 == np 4")
+        if name == "C":
+            check(A.shape == (1000, 1000) and loss == "softmax", "C: wrong shape or loss")
+            check(np.array_equal(np.unique(b), np.arange(50)), "C: labels are not 0..49")
+            check(0.05 < A.nnz / 1e6 < 0.09, f"C: density {A.nnz / 1e6} is not ~10 log(n)/n = 0.069")
+        else:
+            n = 2400 if name == "D" else 1900
+            check(A.shape == (n, n) and loss == "quadratic", f"{name}: shape {A.shape}, loss {loss}")
+            check(abs(A - A.T).max() == 0, f"{name}: A is not symmetric")
+            Ad = A.toarray()
+            off = Ad - np.diag(np.diag(Ad))
+            check(np.all(off <= 0) and np.all(np.diag(Ad) >= -off.sum(axis=1)), f"{name}: not a Laplacian block")
+            try:
+                np.linalg.cholesky(Ad)
+            except np.linalg.LinAlgError:
+                fail(f"{name}: A is not positive definite")
+            if name == "D":
+                check(np.diff(A.indptr).max() <= 5 and set(np.unique(-off[off != 0])) == {1e5}, "D: not a 4-neighbour lattice with weights 1e5")
+            else:
+                check(set(np.unique(-off[off != 0])) == {1.0} and np.diff(A.indptr).min() >= 1, "E: weights must be 1")
+            xs = spla.spsolve(A.tocsc(), b)
+            solve(["-problem", f"{d}/{name}1.h5", "-bcd_partition", "variable", "-bcd_rule", "gsl", "-bcd_update", "exact",
+                   "-bcd_block_size", 50, "-bcd_tol", 1e-7 * np.linalg.norm(b), "-bcd_max_it", 100000, "-bcd_trace_every", 20], np_, f"{d}/s{name}.h5")
+            x = read(f"{d}/s{name}.h5")["x"]
+            rel = np.linalg.norm(x - xs) / np.linalg.norm(xs)
+            print(f"     SPD (Cholesky); variable gsl exact: |x - x*|/|x*| {rel:.1e}")
+            check(rel < 1e-5, f"{name}: BCD solution differs from numpy's by {rel}")
+    print("generators OK")
+
+
+def case_generator_C(np_):
+    case_generators(np_, "C")
+
+
+def case_generator_D(np_):
+    case_generators(np_, "D")
+
+
+def case_generator_E(np_):
+    case_generators(np_, "E")
+
+
+def case_np_identical_new(np_):
+    """np 1 and np 4 on the new losses and rules: quadratic (problem D) with gsq-exact and variable gsq, softmax
+    with gsl-newton and GSQ-r: same block choices, traces equal to round-off."""
+    d = tmpdir()
+    solve(["-generate", "E", "-seed", 2], 1, f"{d}/E.h5")
+    A, y = softmax_data(80, 12, 5, seed=31)
+    write_problem(f"{d}/s.h5", A, y)
+    runs = [[f"{d}/E.h5", "-bcd_rule", "gsq", "-bcd_update", "exact", "-bcd_block_size", 8],
+            [f"{d}/E.h5", "-bcd_partition", "variable", "-bcd_rule", "gsq", "-bcd_update", "newton", "-bcd_block_size", 10, "-bcd_l1", 0.01],
+            [f"{d}/s.h5", "-bcd_loss", "softmax", "-bcd_rule", "gsl", "-bcd_update", "newton", "-bcd_block_size", 3, "-bcd_l2", 0.1],
+            [f"{d}/s.h5", "-bcd_loss", "softmax", "-bcd_rule", "gsq", "-bcd_update", "gradient", "-bcd_block_size", 2, "-bcd_l1", 0.5]]
+    for k, opts in enumerate(runs):
+        res = []
+        for n in (1, 4):
+            out = f"{d}/r{k}_np{n}.h5"
+            solve(["-problem"] + opts + ["-bcd_max_it", 150, "-bcd_trace_every", 1, "-bcd_tol", 0], n, out, check_rc=False)
+            res.append(read(out))
+        a, c = res
+        same = np.array_equal(a["blk"], c["blk"])
+        rel = np.abs(a["obj"] - c["obj"]).max() / abs(a["obj"]).max()
+        xr = np.abs(a["x"] - c["x"]).max()
+        print(f"  {' '.join(map(str, opts[1:]))}: blocks equal {same}, max rel objective diff {rel:.1e}, max |dx| {xr:.1e}")
+        check(same and rel < 1e-12 and xr < 1e-9, "results differ between np 1 and np 4")
+    print("np_identical_new OK")
+
+
 def bad_cases(d):
     A, b = small_data(20, 10, seed=1)
     write_problem(f"{d}/ok.h5", A, b)
@@ -259,6 +575,16 @@ def bad_cases(d):
     open(f"{d}/labelonly.svm", "w").write("\n".join(lines[:7] + ["+1"] + lines[7:]) + "\n")
     open(f"{d}/nan.svm", "w").write("\n".join(lines[:3] + ["-1 2:nan 4:1"] + lines[3:]) + "\n")
     open(f"{d}/zeroidx.svm", "w").write("\n".join(lines[:3] + ["-1 0:1.5 4:1"] + lines[3:]) + "\n")
+    write_problem(f"{d}/pm1.h5", A, np.where(b > 0, 1.0, -1.0))
+    Q, q = spd_data(12, seed=2)
+    Qn = Q.tolil()
+    Qn[0, 5] += 0.5
+    write_problem(f"{d}/nonsym.h5", Qn.tocsr(), q)
+    Qd = Q.tolil()
+    Qd[3, 3] = -1.0
+    write_problem(f"{d}/negdiag.h5", Qd.tocsr(), q)
+    write_problem(f"{d}/cls.h5", A, np.arange(20) % 3)
+    write_problem(f"{d}/labels15.h5", A, np.where(np.arange(20) == 2, 1.5, 1.0))
     ok = ["-problem", f"{d}/ok.h5"]
     return {
         "labels_not_pm1": (["-problem", f"{d}/labels.h5", "-bcd_loss", "logistic"], r"label 0\.? of row \d+ is not -1 or \+1"),
@@ -270,28 +596,46 @@ def bad_cases(d):
         "negative_l2": (ok + ["-bcd_l2", -1], r"-bcd_l2 -1\.?: the L2 weight must be"),
         "negative_l1": (ok + ["-bcd_l1", -0.5], r"-bcd_l1 -0.5: the L1 weight must be"),
         "unknown_rule": (ok + ["-bcd_rule", "bogus"], r"bogus"),
-        "gsq_l1_not_implemented": (ok + ["-bcd_rule", "gsq", "-bcd_l1", 1], r"gsq with -bcd_l1 > 0 .*is not implemented"),
-        "gsq_variable_not_implemented": (ok + ["-bcd_rule", "gsq", "-bcd_partition", "variable"], r"gsq with -bcd_partition variable is not implemented"),
-        "quadratic_not_implemented": (ok + ["-bcd_loss", "quadratic"], r"quadratic is not implemented"),
-        "variable_needs_greedy": (ok + ["-bcd_partition", "variable", "-bcd_rule", "random"], r"variable .* needs -bcd_rule gs, gsl or gsd"),
+        "quadratic_not_square": (ok + ["-bcd_loss", "quadratic"], r"ok.h5: -bcd_loss quadratic .* needs a square, symmetric positive definite A; this A is 20 x 10"),
+        "quadratic_not_symmetric": (["-problem", f"{d}/nonsym.h5", "-bcd_loss", "quadratic"], r"nonsym.h5: -bcd_loss quadratic needs A symmetric positive definite, but A is not symmetric"),
+        "quadratic_bad_diagonal": (["-problem", f"{d}/negdiag.h5", "-bcd_loss", "quadratic"], r"negdiag.h5: .* but A\[3\]\[3\] = -1\.? is not positive"),
+        "exact_logistic": (["-problem", f"{d}/pm1.h5", "-bcd_loss", "logistic", "-bcd_update", "exact"], r"-bcd_update exact .* needs a loss that is quadratic in x .*not logistic; use -bcd_update newton"),
+        "exact_softmax": (["-problem", f"{d}/cls.h5", "-bcd_loss", "softmax", "-bcd_update", "exact"], r"-bcd_update exact .*not softmax"),
+        "softmax_bad_label": (["-problem", f"{d}/labels15.h5", "-bcd_loss", "softmax"], r"labels15.h5: label 1.5 of row 2 is not a class number; -bcd_loss softmax needs labels 0, 1, ..., C-1"),
+        "softmax_label_over_classes": (["-problem", f"{d}/cls.h5", "-bcd_loss", "softmax", "-bcd_classes", 2], r"label 2\.? of row \d+ is not a class number 0..1"),
+        "unknown_generator": (["-generate", "F"], r"-generate F: unknown problem; choose A .*E"),
+        "variable_needs_greedy": (ok + ["-bcd_partition", "variable", "-bcd_rule", "random"], r"variable .* needs -bcd_rule gs, gsl, gsd or gsq"),
         "missing_file": (["-problem", f"{d}/nope.h5"], r"Cannot open '.*nope.h5'"),
         "missing_b": (None, r"dataset 'b' is missing"),
     }
 
 
-def case_bad_input(np_):
+NEW_BAD = {"quadratic_not_square", "quadratic_not_symmetric", "quadratic_bad_diagonal", "exact_logistic", "exact_softmax",
+           "softmax_bad_label", "softmax_label_over_classes", "unknown_generator"}
+
+
+def case_bad_input_new(np_):
+    """Bad inputs of the quadratic/softmax losses, the exact update and the generators (see case_bad_input)."""
+    case_bad_input(np_, only_new=True)
+
+
+def case_bad_input(np_, only_new=False):
     """Each bad input: non-zero exit, a message naming the file/option and the problem, no output file."""
     d = tmpdir()
-    cases = bad_cases(d)
+    cases = {k: v for k, v in bad_cases(d).items() if (k in NEW_BAD) == only_new}
     with h5py.File(f"{d}/nob.h5", "w") as F:
         A, _ = small_data(20, 10, seed=1)
         write_csr(F.create_group("A"), A)
-    cases["missing_b"] = (["-problem", f"{d}/nob.h5"], cases["missing_b"][1])
+    if only_new:
+        cases.pop("missing_b", None)
+    else:
+        cases["missing_b"] = (["-problem", f"{d}/nob.h5"], cases["missing_b"][1])
     A, b = small_data(20, 10, seed=1)
     write_problem(f"{d}/badloss.h5", A, b)
     with h5py.File(f"{d}/badloss.h5", "a") as F:
         F.attrs["loss"] = "hinge"
-    cases["bad_loss_attribute"] = (["-problem", f"{d}/badloss.h5"], r"root attribute 'loss' is 'hinge'")
+    if not only_new:
+        cases["bad_loss_attribute"] = (["-problem", f"{d}/badloss.h5"], r"root attribute 'loss' is 'hinge'")
     for name, (args, pattern) in cases.items():
         out = f"{d}/{name}.out.h5"
         p = run(DRIVER, args + ["-output", out], np_=np_, check=False)
