@@ -2,6 +2,7 @@
 """Sketch benchmark helper (Blendenpik/LSRN): writes tall least-squares test problems and tabulates results.
 
   sketch.py generate -rows M -cols d -cond C [-coherent 0|1] [-sparse 0|1] [-density 0.01] [-seed 1] -output P.h5
+  sketch.py generate_logistic -rows M -cols d [-sparse 0|1] [-density 0.05] [-seed 1] -output P.h5
   sketch.py table WORKDIR              (used by jobs/bench/sketch.sh)
 """
 import json
@@ -35,6 +36,32 @@ def generate(M, d, cond, coherent=0, sparse=0, density=0.01, seed=1):
     return A, b
 
 
+def generate_logistic(M, d, sparse=0, density=0.05, seed=1):
+    """Returns (A, b) with labels b in {-1, +1} drawn from a logistic model with true weights of norm ~3."""
+    rng = np.random.default_rng(seed)
+    if sparse:
+        import scipy.sparse as sp
+        A = sp.random(M, d, density=density, random_state=seed, format="csr", data_rvs=rng.standard_normal)
+        A.sort_indices()
+        scale = 1.0 / np.sqrt(density * d)
+    else:
+        A = rng.standard_normal((M, d))
+        scale = 1.0 / np.sqrt(d)
+    w = 3.0 * scale * rng.standard_normal(d)
+    p = 1.0 / (1.0 + np.exp(-(A @ w)))
+    b = np.where(rng.random(M) < p, 1.0, -1.0)
+    return A, b
+
+
+def logistic_objective(A, b, l2):
+    """F(x) = sum log(1 + exp(-b o Ax)) + l2/2 |x|^2 and its gradient (skua-bcd's definition: sums, not means)."""
+    def F(x):
+        u = b * (A @ x)
+        g = A.T @ (-b / (1.0 + np.exp(u))) + l2 * x
+        return np.logaddexp(0.0, -u).sum() + 0.5 * l2 * x @ x, g
+    return F
+
+
 def write(path, A, b):
     with h5py.File(path, "w") as f:
         if hasattr(A, "indptr"):
@@ -49,8 +76,21 @@ def write(path, A, b):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[1] not in ("generate", "table"):
+    if len(argv) < 2 or argv[1] not in ("generate", "generate_logistic", "table"):
         sys.exit(__doc__)
+    if argv[1] == "generate_logistic":
+        opts = dict(rows=100000, cols=100, sparse=0, density=0.05, seed=1, output=None)
+        it = iter(argv[2:])
+        for k in it:
+            key = k.lstrip("-")
+            if key not in opts:
+                sys.exit(f"sketch.py generate_logistic: unknown option {k}")
+            opts[key] = next(it)
+        if not opts["output"]:
+            sys.exit("sketch.py generate_logistic: missing -output FILE")
+        A, b = generate_logistic(int(opts["rows"]), int(opts["cols"]), int(opts["sparse"]), float(opts["density"]), int(opts["seed"]))
+        write(opts["output"], A, b)
+        return
     if argv[1] == "generate":
         opts = dict(rows=20000, cols=100, cond=1e8, coherent=0, sparse=0, density=0.01, seed=1, output=None)
         it = iter(argv[2:])
@@ -108,8 +148,44 @@ def table(work):
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['problem']} | {r['method']} | {r['its']} | {r['sec']:.3f} | {r['ratio']:.3f} | {r['err']:.1e} | {r['resid']:.6f} |")
+    nrows = newton_table(work)
     with open(os.path.join(work, "sketch-bench.json"), "w") as f:
-        json.dump(rows, f, indent=1)
+        json.dump(dict(lsq=rows, newton=nrows), f, indent=1)
+
+
+def newton_table(work):
+    """Part (2): Newton Sketch vs exact Newton vs skua-bcd on work/logistic.h5 (same objective definition)."""
+    import os
+    if not os.path.exists(os.path.join(work, "logistic.h5")):
+        return []
+    rows = []
+    for name, label in (("newton-sketch-sparsesign", "Newton Sketch (sparsesign, m = 8d)"),
+                        ("newton-sketch-srht", "Newton Sketch (srht, m = 8d)"),
+                        ("newton-exact-none", "exact Newton (A^T W A)"), ("bcd", "skua-bcd (logistic)")):
+        try:
+            with h5py.File(os.path.join(work, name + ".h5"), "r") as f:
+                at = dict(f.attrs)
+                if name == "bcd":
+                    rows.append(dict(method=label, its=int(at["iterations"]), sec=float(f["stats/solve_seconds"][0]),
+                                     F=float(at["objective"]), gnorm=float(at["gradient_norm"])))
+                else:
+                    rows.append(dict(method=label, its=int(at["iterations"]), sec=float(at["solve_seconds"]),
+                                     F=float(at["final_objective"]), gnorm=float(at["final_gradient_norm"])))
+        except (OSError, KeyError):
+            rows.append(dict(method=label + " (FAILED, see log)", its=-1, sec=float("nan"), F=float("nan"), gnorm=float("nan")))
+    fbest = min(r["F"] for r in rows if r["F"] == r["F"])
+    texact = next((r["sec"] for r in rows if r["method"].startswith("exact")), float("nan"))
+    with h5py.File(os.path.join(work, "logistic.h5"), "r") as f:
+        shape = f["A"].shape
+    print()
+    print(f"Logistic regression {shape[0]} x {shape[1]} (dense), l2 = sum-of-losses + l2/2 |x|^2:")
+    print()
+    print("| method | iterations | seconds | time / exact Newton | F | (F - F_best) / F_best | gradient norm |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['method']} | {r['its']} | {r['sec']:.3f} | {r['sec'] / texact:.2f} | {r['F']:.12e} | "
+              f"{(r['F'] - fbest) / abs(fbest):.1e} | {r['gnorm']:.1e} |")
+    return rows
 
 if __name__ == "__main__":
     main(sys.argv)

@@ -169,13 +169,14 @@ done:
   PetscFunctionReturn(0);
 }
 
-/* Local rows of A times a replicated d-vector / A^T A: the row loops used by the normal equations. */
-static PetscErrorCode NormalEquations(Mat A, Vec b, PetscScalar G[], PetscScalar g[])
+/* G = A^T diag(rw)^2 A and g = A^T diag(rw) b (rw: local row weights, NULL = 1; b may be NULL), replicated on
+   every rank: the normal equations and the exact Newton Hessian. */
+PetscErrorCode SkuaSketchGram(Mat A, const PetscReal rw[], Vec b, PetscScalar G[], PetscScalar g[])
 {
   PetscInt           d, rstart, rend, lo;
   const PetscInt     CH = 256;
-  PetscScalar       *blk;
-  const PetscScalar *bb;
+  PetscScalar       *blk, *bw;
+  const PetscScalar *bb = NULL;
   MPI_Comm           comm;
   PetscBLASInt       bd, bk, one = 1;
   PetscScalar        a1 = 1.0, b1 = 1.0;
@@ -185,9 +186,9 @@ static PetscErrorCode NormalEquations(Mat A, Vec b, PetscScalar G[], PetscScalar
   PetscCall(MatGetSize(A, NULL, &d));
   PetscCall(MatGetOwnershipRange(A, &rstart, &rend));
   PetscCall(PetscArrayzero(G, (size_t)d * d));
-  PetscCall(PetscArrayzero(g, d));
-  PetscCall(PetscMalloc1((size_t)CH * d, &blk));
-  PetscCall(VecGetArrayRead(b, &bb));
+  if (g) PetscCall(PetscArrayzero(g, d));
+  PetscCall(PetscMalloc2((size_t)CH * d, &blk, CH, &bw));
+  if (b) PetscCall(VecGetArrayRead(b, &bb));
   PetscCall(PetscBLASIntCast(d, &bd));
   /* Dense row blocks of CH rows so the O(M d^2) product runs in BLAS-3 (gemm) for dense and sparse A alike. */
   for (lo = rstart; lo < rend; lo += CH) {
@@ -197,35 +198,84 @@ static PetscErrorCode NormalEquations(Mat A, Vec b, PetscScalar G[], PetscScalar
       PetscInt           n;
       const PetscInt    *cols;
       const PetscScalar *vals;
+      PetscReal          w = rw ? rw[i - rstart] : 1.0;
       PetscCall(MatGetRow(A, i, &n, &cols, &vals));
-      for (PetscInt j = 0; j < n; j++) blk[(i - lo) + (size_t)cols[j] * CH] = vals[j];
+      for (PetscInt j = 0; j < n; j++) blk[(i - lo) + (size_t)cols[j] * CH] = w * vals[j];
       PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
+      if (bb) bw[i - lo] = w * bb[i - rstart];
     }
     PetscCall(PetscBLASIntCast(hi - lo, &bk));
     {
       PetscBLASInt ldb = (PetscBLASInt)CH;
       PetscCallBLAS("BLASgemm", BLASgemm_("T", "N", &bd, &bd, &bk, &a1, blk, &ldb, blk, &ldb, &b1, G, &bd));
-      PetscCallBLAS("BLASgemm", BLASgemm_("T", "N", &bd, &one, &bk, &a1, blk, &ldb, (PetscScalar *)&bb[lo - rstart], &bk, &b1, g, &bd));
+      if (bb && g) PetscCallBLAS("BLASgemm", BLASgemm_("T", "N", &bd, &one, &bk, &a1, blk, &ldb, bw, &bk, &b1, g, &bd));
     }
   }
-  PetscCall(VecRestoreArrayRead(b, &bb));
-  PetscCall(PetscFree(blk));
+  if (b) PetscCall(VecRestoreArrayRead(b, &bb));
+  PetscCall(PetscFree2(blk, bw));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(d * d), MPIU_SCALAR, MPIU_SUM, comm));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, g, (PetscMPIInt)d, MPIU_SCALAR, MPIU_SUM, comm));
+  if (g) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, g, (PetscMPIInt)d, MPIU_SCALAR, MPIU_SUM, comm));
   PetscFunctionReturn(0);
 }
 
-/* QR of the m x d sketch, redundantly on every rank (it is small); R (upper d x d) into R, and, with Sb,
-   the sketch-and-solve x = R^{-1} (Q^T S b)_{1:d} into xs. */
-static PetscErrorCode SketchQR(Mat SA, Vec Sb, PetscScalar R[], PetscScalar xs[])
+/* R from the m x d sketch with ScaLAPACK over comm; with Sb, the sketch-and-solve x into xs. */
+static PetscErrorCode SketchQRScaLAPACK(SkuaSketch S, MPI_Comm comm, Mat SA, Vec Sb, PetscScalar R[], PetscScalar xs[])
+{
+  PetscInt           m, d, lda;
+  const PetscScalar *a, *sb = NULL;
+  PetscBLASInt       bd, one = 1, info;
+
+  PetscFunctionBegin;
+  PetscCall(MatGetSize(SA, &m, &d));
+  PetscCall(MatDenseGetLDA(SA, &lda));
+  PetscCall(MatDenseGetArrayRead(SA, &a));
+  if (Sb && xs) PetscCall(VecGetArrayRead(Sb, &sb));
+  PetscCall(SkuaSketchQRScaLAPACK(comm, m, d, a, lda, sb, S->qr_block, R, xs));
+  if (Sb && xs) PetscCall(VecRestoreArrayRead(Sb, &sb));
+  PetscCall(MatDenseRestoreArrayRead(SA, &a));
+  if (Sb && xs) {
+    PetscCall(PetscBLASIntCast(d, &bd));
+    PetscCallBLAS("LAPACKtrtrs", LAPACKtrtrs_("U", "N", "N", &bd, &one, R, &bd, xs, &bd, &info));
+    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK trtrs failed (info %d)", (int)info);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* |R_jj| spread: a numerically singular R means A is rank deficient or the sketch too small. */
+static PetscErrorCode CheckR(PetscInt d, const PetscScalar R[])
+{
+  PetscReal rmax = 0, rmin = PETSC_MAX_REAL;
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < d; j++) {
+    rmax = PetscMax(rmax, PetscAbsScalar(R[j + (size_t)j * d]));
+    rmin = PetscMin(rmin, PetscAbsScalar(R[j + (size_t)j * d]));
+  }
+  PetscCheck(rmin > 1e3 * PETSC_MACHINE_EPSILON * rmax, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "The sketch S A is numerically rank deficient (|R_jj| from %g to %g): A is rank deficient or -sketch_size is too small", (double)rmin, (double)rmax);
+  PetscFunctionReturn(0);
+}
+
+/* QR of the m x d sketch, redundantly on every rank with LAPACK (it is small) or with ScaLAPACK (-lsq_qr);
+   R (upper d x d) into R, and, with Sb, the sketch-and-solve x = R^{-1} (Q^T S b)_{1:d} into xs. */
+static PetscErrorCode SketchQR(SkuaSketch S, MPI_Comm comm, Mat SA, Vec Sb, PetscScalar R[], PetscScalar xs[])
 {
   PetscInt     m, d, lda;
   PetscScalar *a, *qa, *tau, *work, wq;
   PetscBLASInt bm, bd, blda, lwork = -1, info, one = 1;
+  PetscMPIInt  size;
+  PetscBool    scal;
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(SKUA_LSQ_QR, 0, 0, 0, 0));
   PetscCall(MatGetSize(SA, &m, &d));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  scal = (PetscBool)(S->qr == SKUA_LSQ_QR_SCALAPACK || (S->qr == SKUA_LSQ_QR_AUTO && d >= 2000 && size > 1));
+  if (scal) {
+    PetscCall(SketchQRScaLAPACK(S, comm, SA, Sb, R, xs));
+    PetscCall(CheckR(d, R));
+    PetscCall(PetscLogEventEnd(SKUA_LSQ_QR, 0, 0, 0, 0));
+    PetscFunctionReturn(0);
+  }
   PetscCall(MatDenseGetLDA(SA, &lda));
   PetscCall(PetscMalloc2((size_t)m * d, &qa, d, &tau));
   PetscCall(MatDenseGetArray(SA, &a));
@@ -242,14 +292,7 @@ static PetscErrorCode SketchQR(Mat SA, Vec Sb, PetscScalar R[], PetscScalar xs[]
   PetscCall(PetscArrayzero(R, (size_t)d * d));
   for (PetscInt j = 0; j < d; j++)
     for (PetscInt i = 0; i <= j; i++) R[i + (size_t)j * d] = qa[i + (size_t)j * m];
-  {
-    PetscReal rmax = 0, rmin = PETSC_MAX_REAL;
-    for (PetscInt j = 0; j < d; j++) {
-      rmax = PetscMax(rmax, PetscAbsScalar(R[j + (size_t)j * d]));
-      rmin = PetscMin(rmin, PetscAbsScalar(R[j + (size_t)j * d]));
-    }
-    PetscCheck(rmin > 1e3 * PETSC_MACHINE_EPSILON * rmax, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "The sketch S A is numerically rank deficient (|R_jj| from %g to %g): A is rank deficient or -sketch_size is too small", (double)rmin, (double)rmax);
-  }
+  PetscCall(CheckR(d, R));
   if (Sb && xs) {
     const PetscScalar *sb;
     PetscScalar       *c;
@@ -302,7 +345,7 @@ PetscErrorCode SkuaLSQSolve(SkuaSketch S, SkuaLSQMethod method, Mat A, Vec b, Pe
     PetscCall(PetscMalloc1((size_t)d * d, &op.R));
     PetscCall(SkuaSketchApply(S, A, &SA));
     if (method == SKUA_LSQ_SKETCH_SOLVE) PetscCall(SkuaSketchApplyVec(S, b, &Sb));
-    PetscCall(SketchQR(SA, Sb, op.R, y));
+    PetscCall(SketchQR(S, comm, SA, Sb, op.R, y));
     PetscCall(MatDestroy(&SA));
     PetscCall(VecDestroy(&Sb));
     if (method == SKUA_LSQ_SKETCH_LSQR) {
@@ -321,7 +364,7 @@ PetscErrorCode SkuaLSQSolve(SkuaSketch S, SkuaLSQMethod method, Mat A, Vec b, Pe
     PetscScalar *G;
     PetscBLASInt bd, one = 1, info;
     PetscCall(PetscMalloc1((size_t)d * d, &G));
-    PetscCall(NormalEquations(A, b, G, y));
+    PetscCall(SkuaSketchGram(A, NULL, b, G, y));
     PetscCall(PetscBLASIntCast(d, &bd));
     PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("L", &bd, G, &bd, &info));
     PetscCheck(info == 0, comm, PETSC_ERR_NOT_CONVERGED, "-lsq_method normal: Cholesky of A^T A failed at column %d; A is (numerically) rank deficient, cond(A)^2 exceeds 1/eps. Use -lsq_method sketch_lsqr", (int)info);

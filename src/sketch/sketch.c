@@ -1,10 +1,11 @@
-/* SkuaSketch: Gaussian, CountSketch and sparse-sign sketches (Woodruff 2014; Clarkson & Woodruff 2013; Meng & Mahoney 2013). */
+/* SkuaSketch: Gaussian, CountSketch, sparse-sign and (srht.c) block SRHT sketches (Woodruff 2014; Clarkson & Woodruff 2013; Meng & Mahoney 2013). */
 #include "sketchimpl.h"
 #include <petscviewer.h>
 
 const char *const SkuaSketchTypes[] = {"gaussian", "countsketch", "sparsesign", "srht", "SkuaSketchType", "SKUA_SKETCH_", NULL};
+const char *const SkuaLSQQRTypes[]  = {"auto", "lapack", "scalapack", "SkuaLSQQRType", "SKUA_LSQ_QR_", NULL};
 
-PetscLogEvent     SKUA_SKETCH_Apply, SKUA_LSQ_Solve, SKUA_LSQ_QR;
+PetscLogEvent     SKUA_SKETCH_Apply, SKUA_LSQ_Solve, SKUA_LSQ_QR, SKUA_NEWTON_Solve, SKUA_NEWTON_Hessian, SKUA_NEWTON_LineSearch;
 static PetscBool  registered = PETSC_FALSE;
 
 PetscErrorCode SkuaSketchInitializePackage(void)
@@ -18,6 +19,9 @@ PetscErrorCode SkuaSketchInitializePackage(void)
   PetscCall(PetscLogEventRegister("SkuaSketch_Apply", id, &SKUA_SKETCH_Apply));
   PetscCall(PetscLogEventRegister("SkuaLSQ_Solve", id, &SKUA_LSQ_Solve));
   PetscCall(PetscLogEventRegister("SkuaLSQ_QR", id, &SKUA_LSQ_QR));
+  PetscCall(PetscLogEventRegister("SkuaNewton_Solve", id, &SKUA_NEWTON_Solve));
+  PetscCall(PetscLogEventRegister("SkuaNewton_Hessian", id, &SKUA_NEWTON_Hessian));
+  PetscCall(PetscLogEventRegister("SkuaNewton_LineS", id, &SKUA_NEWTON_LineSearch));
   PetscFunctionReturn(0);
 }
 
@@ -84,6 +88,7 @@ PetscErrorCode SkuaSketchCreate(MPI_Comm comm, SkuaSketch *S)
   (*S)->type = SKUA_SKETCH_SPARSESIGN;
   (*S)->seed = 1;
   (*S)->s    = 8;
+  (*S)->qr_block = 64;
   PetscFunctionReturn(0);
 }
 
@@ -100,8 +105,7 @@ PetscErrorCode SkuaSketchDestroy(SkuaSketch *S)
 PetscErrorCode SkuaSketchSetType(SkuaSketch S, SkuaSketchType type)
 {
   PetscFunctionBegin;
-  PetscCheck(type != SKUA_SKETCH_SRHT, S->comm, PETSC_ERR_SUP, "-sketch_type srht is not implemented in this version of Skua; use gaussian, countsketch or sparsesign");
-  PetscCheck(type >= SKUA_SKETCH_GAUSSIAN && type <= SKUA_SKETCH_SPARSESIGN, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown sketch type %d", (int)type);
+  PetscCheck(type >= SKUA_SKETCH_GAUSSIAN && type <= SKUA_SKETCH_SRHT, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown sketch type %d", (int)type);
   S->type = type;
   PetscFunctionReturn(0);
 }
@@ -129,9 +133,27 @@ PetscErrorCode SkuaSketchSetNnz(SkuaSketch S, PetscInt s)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SkuaSketchSetSRHTBlockSize(SkuaSketch S, PetscInt B)
+{
+  PetscFunctionBegin;
+  PetscCheck(B >= 0 && (B & (B - 1)) == 0, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sketch_srht_block %" PetscInt_FMT " must be a power of two (or 0: automatic)", B);
+  S->bs_set = B;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaSketchSetQR(SkuaSketch S, SkuaLSQQRType qr, PetscInt block)
+{
+  PetscFunctionBegin;
+  PetscCheck(qr >= SKUA_LSQ_QR_AUTO && qr <= SKUA_LSQ_QR_SCALAPACK, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown -lsq_qr %d", (int)qr);
+  PetscCheck(block >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lsq_qr_block %" PetscInt_FMT " must be at least 1", block);
+  S->qr       = qr;
+  S->qr_block = block;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SkuaSketchSetFromOptions(SkuaSketch S)
 {
-  PetscInt type = (PetscInt)S->type, m = S->m_set, seed = S->seed, s = S->s;
+  PetscInt type = (PetscInt)S->type, m = S->m_set, seed = S->seed, s = S->s, bs = S->bs_set, qr = (PetscInt)S->qr, qrb = S->qr_block;
 
   PetscFunctionBegin;
   PetscOptionsBegin(S->comm, NULL, "Sketch operator (SkuaSketch)", NULL);
@@ -140,17 +162,32 @@ PetscErrorCode SkuaSketchSetFromOptions(SkuaSketch S)
     PetscBool set, found = PETSC_FALSE;
     /* Read as a string and matched here, so an unknown name is one collective error, not one per rank. */
     PetscCall(PetscStrncpy(name, SkuaSketchTypes[type], sizeof(name)));
-    PetscCall(PetscOptionsString("-sketch_type", "Sketch: gaussian, countsketch, sparsesign (srht: not implemented)", "SkuaSketchSetType", name, name, sizeof(name), &set));
+    PetscCall(PetscOptionsString("-sketch_type", "Sketch: gaussian, countsketch, sparsesign, srht", "SkuaSketchSetType", name, name, sizeof(name), &set));
     for (PetscInt t = 0; t < 4 && !found; t++) {
       PetscCall(PetscStrcasecmp(name, SkuaSketchTypes[t], &found));
       if (found) type = t;
     }
-    PetscCheck(found, S->comm, PETSC_ERR_USER_INPUT, "Unknown -sketch_type %s; use gaussian, countsketch or sparsesign", name);
+    PetscCheck(found, S->comm, PETSC_ERR_USER_INPUT, "Unknown -sketch_type %s; use gaussian, countsketch, sparsesign or srht", name);
   }
   PetscCall(PetscOptionsInt("-sketch_size", "Sketch rows m (0: 4 x number of columns)", "SkuaSketchSetSize", m, &m, NULL));
   PetscCall(PetscOptionsInt("-sketch_seed", "Seed; S depends on (seed, row index) only", "SkuaSketchSetSeed", seed, &seed, NULL));
   PetscCall(PetscOptionsInt("-sketch_nnz", "Nonzeros per column of a sparsesign sketch", "SkuaSketchSetNnz", s, &s, NULL));
+  PetscCall(PetscOptionsInt("-sketch_srht_block", "Rows per SRHT block, a power of two >= m (0: max(4096, m) rounded up, at most the padded row count)", "SkuaSketchSetSRHTBlockSize", bs, &bs, NULL));
+  {
+    char      name[64];
+    PetscBool found = PETSC_FALSE;
+    PetscCall(PetscStrncpy(name, SkuaLSQQRTypes[qr], sizeof(name)));
+    PetscCall(PetscOptionsString("-lsq_qr", "QR of the sketch S A: auto (scalapack if d >= 2000 and np > 1), lapack, scalapack", "SkuaSketchSetQR", name, name, sizeof(name), NULL));
+    for (PetscInt t = 0; t < 3 && !found; t++) {
+      PetscCall(PetscStrcasecmp(name, SkuaLSQQRTypes[t], &found));
+      if (found) qr = t;
+    }
+    PetscCheck(found, S->comm, PETSC_ERR_USER_INPUT, "Unknown -lsq_qr %s; use auto, lapack or scalapack", name);
+  }
+  PetscCall(PetscOptionsInt("-lsq_qr_block", "ScaLAPACK block-cyclic block size for -lsq_qr scalapack", "SkuaSketchSetQR", qrb, &qrb, NULL));
   PetscOptionsEnd();
+  PetscCall(SkuaSketchSetQR(S, (SkuaLSQQRType)qr, qrb));
+  PetscCall(SkuaSketchSetSRHTBlockSize(S, bs));
   PetscCall(SkuaSketchSetType(S, (SkuaSketchType)type));
   PetscCall(SkuaSketchSetSize(S, m));
   PetscCall(SkuaSketchSetSeed(S, seed));
@@ -208,11 +245,16 @@ static void AccSum(void *in, void *inout, int *len, MPI_Datatype *type)
 
 /* Per-column power-of-two scales: the largest possible contribution |S(k,i) a_ij| maps to about 2^94, so up to
    2^31 rows sum without overflowing 127 bits while each term keeps ~94 bits (far below double round-off). */
-static PetscErrorCode ColumnScales(SkuaSketch S, MPI_Comm comm, PetscInt d, PetscReal amax[], PetscReal scale[])
+static PetscErrorCode ColumnScales(SkuaSketch S, MPI_Comm comm, PetscInt M, PetscInt d, PetscReal amax[], PetscReal scale[])
 {
   PetscReal bound = S->type == SKUA_SKETCH_GAUSSIAN ? 8.6 / PetscSqrtReal((PetscReal)S->m) : 1.0; /* |N| <= sqrt(-2 ln 2^-53) < 8.6 */
 
   PetscFunctionBegin;
+  if (S->type == SKUA_SKETCH_SRHT) { /* one term is a whole block's transform: |(H D a)_k| / sqrt(m) <= B max|a| / sqrt(m) */
+    PetscInt B;
+    PetscCall(SkuaSketchSRHTBlockSize(S, M, &B));
+    bound = (PetscReal)B / PetscSqrtReal((PetscReal)S->m);
+  }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, amax, (PetscMPIInt)d, MPIU_REAL, MPI_MAX, comm));
   for (PetscInt j = 0; j < d; j++) {
     int e;
@@ -228,7 +270,7 @@ static PetscErrorCode ColumnScales(SkuaSketch S, MPI_Comm comm, PetscInt d, Pets
 }
 
 /* Sums the accumulators over ranks exactly (integer addition commutes), then rounds once to double. */
-static PetscErrorCode AccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSketchAcc acc[], const PetscReal scale[], PetscScalar out[], PetscInt ld)
+PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSketchAcc acc[], const PetscReal scale[], PetscScalar out[], PetscInt ld)
 {
   MPI_Datatype t;
   MPI_Op       op;
@@ -268,20 +310,22 @@ PetscErrorCode SkuaSketchApply(SkuaSketch S, Mat A, Mat *SA)
     for (PetscInt j = 0; j < n; j++) amax[cols[j]] = PetscMax(amax[cols[j]], PetscIsInfOrNanScalar(vals[j]) ? PETSC_INFINITY : PetscAbsScalar(vals[j]));
     PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
   }
-  PetscCall(ColumnScales(S, comm, d, amax, scale));
+  PetscCall(ColumnScales(S, comm, M, d, amax, scale));
   PetscCall(PetscCalloc1((size_t)S->m * d, &acc));
-  for (PetscInt i = rstart; i < rend; i++) {
-    PetscInt           n;
-    const PetscInt    *cols;
-    const PetscScalar *vals;
-    PetscCall(MatGetRow(A, i, &n, &cols, &vals));
-    PetscCall(S->addrow(S, i, n, cols, vals, scale, acc));
-    PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
-  }
+  if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, scale, acc));
+  else
+    for (PetscInt i = rstart; i < rend; i++) {
+      PetscInt           n;
+      const PetscInt    *cols;
+      const PetscScalar *vals;
+      PetscCall(MatGetRow(A, i, &n, &cols, &vals));
+      PetscCall(S->addrow(S, i, n, cols, vals, scale, acc));
+      PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
+    }
   PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, S->m, d, NULL, SA));
   PetscCall(MatDenseGetLDA(*SA, &lda));
   PetscCall(MatDenseGetArrayWrite(*SA, &a));
-  PetscCall(AccReduce(comm, S->m, d, acc, scale, a, lda));
+  PetscCall(SkuaSketchAccReduce(comm, S->m, d, acc, scale, a, lda));
   PetscCall(MatDenseRestoreArrayWrite(*SA, &a));
   PetscCall(MatAssemblyBegin(*SA, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(*SA, MAT_FINAL_ASSEMBLY));
@@ -309,14 +353,20 @@ PetscErrorCode SkuaSketchApplyVec(SkuaSketch S, Vec b, Vec *Sb)
   PetscCall(VecGetOwnershipRange(b, &rstart, &rend));
   PetscCall(VecGetArrayRead(b, &bb));
   for (PetscInt i = rstart; i < rend; i++) amax = PetscMax(amax, PetscIsInfOrNanScalar(bb[i - rstart]) ? PETSC_INFINITY : PetscAbsScalar(bb[i - rstart]));
-  PetscCall(ColumnScales(S, comm, 1, &amax, &scale));
+  PetscCall(ColumnScales(S, comm, M, 1, &amax, &scale));
   PetscCall(PetscCalloc1(S->m, &acc));
   /* b is a one-column matrix: the same column-of-S generator as Apply. */
-  for (PetscInt i = rstart; i < rend; i++) PetscCall(S->addrow(S, i, 1, &zero, &bb[i - rstart], &scale, acc));
+  if (S->type == SKUA_SKETCH_SRHT) {
+    Mat B1;
+    PetscCall(MatCreateDense(comm, rend - rstart, PETSC_DECIDE, M, 1, (PetscScalar *)bb, &B1));
+    PetscCall(SkuaSketchAccumulateSRHT(S, B1, &scale, acc));
+    PetscCall(MatDestroy(&B1));
+  } else
+    for (PetscInt i = rstart; i < rend; i++) PetscCall(S->addrow(S, i, 1, &zero, &bb[i - rstart], &scale, acc));
   PetscCall(VecRestoreArrayRead(b, &bb));
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, S->m, Sb));
   PetscCall(VecGetArray(*Sb, &out));
-  PetscCall(AccReduce(comm, S->m, 1, acc, &scale, out, S->m));
+  PetscCall(SkuaSketchAccReduce(comm, S->m, 1, acc, &scale, out, S->m));
   PetscCall(VecRestoreArray(*Sb, &out));
   PetscCall(PetscFree(acc));
   PetscCall(PetscLogEventEnd(SKUA_SKETCH_Apply, b, 0, 0, 0));
@@ -331,6 +381,10 @@ PetscErrorCode SkuaSketchView(SkuaSketch S, PetscViewer viewer)
   PetscCall(SkuaSketchGetSize(S, &m));
   PetscCall(PetscViewerASCIIPrintf(viewer, "SkuaSketch: type %s, size m = %" PetscInt_FMT "%s, seed %" PetscInt_FMT, SkuaSketchTypes[S->type], m, m ? "" : " (4 d)", S->seed));
   if (S->type == SKUA_SKETCH_SPARSESIGN) PetscCall(PetscViewerASCIIPrintf(viewer, ", %" PetscInt_FMT " nonzeros per column", S->s));
+  if (S->type == SKUA_SKETCH_SRHT) {
+    if (S->bs_set) PetscCall(PetscViewerASCIIPrintf(viewer, ", blocks of %" PetscInt_FMT " rows", S->bs_set));
+    else PetscCall(PetscViewerASCIIPrintf(viewer, ", automatic block size"));
+  }
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscFunctionReturn(0);
 }

@@ -28,12 +28,15 @@ struct _p_SkuaSketch {
   MPI_Comm        comm;
   SkuaSketchType  type;
   PetscInt        m, m_set, seed, s;
+  PetscInt        bs_set; /* srht block size (a power of two; 0: automatic) */
+  SkuaLSQQRType   qr;     /* how SkuaLSQSolve factorises S A (-lsq_qr), and the ScaLAPACK block size */
+  PetscInt        qr_block;
   PetscInt       *idx; /* workspace: s sketch rows of one column */
   PetscReal      *g;   /* workspace: one Gaussian column of S */
   SkuaSketchRowFn addrow;
 };
 
-PETSC_INTERN PetscLogEvent SKUA_SKETCH_Apply, SKUA_LSQ_Solve, SKUA_LSQ_QR;
+PETSC_INTERN PetscLogEvent SKUA_SKETCH_Apply, SKUA_LSQ_Solve, SKUA_LSQ_QR, SKUA_NEWTON_Solve, SKUA_NEWTON_Hessian, SKUA_NEWTON_LineSearch;
 
 /* splitmix64 finaliser: a bijective mix, so (seed, i, k) -> distinct well-mixed 64-bit words. */
 static inline uint64_t SkuaSketchMix(uint64_t z)
@@ -48,4 +51,13 @@ static inline uint64_t SkuaSketchKey(PetscInt seed, PetscInt i)
 {
   return SkuaSketchMix(SkuaSketchMix((uint64_t)seed) ^ SkuaSketchMix(0x5bd1e995ULL + (uint64_t)i));
 }
+/* Block SRHT (srht.c): the block size for an M-row input, and S A added into the accumulator. */
+PETSC_INTERN PetscErrorCode SkuaSketchSRHTBlockSize(SkuaSketch S, PetscInt M, PetscInt *B);
+PETSC_INTERN PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal scale[], SkuaSketchAcc acc[]);
+/* lsq.c: G = A^T diag(rw)^2 A, g = A^T diag(rw) b, replicated (rw = NULL: unweighted; b = NULL: no g). */
+PETSC_INTERN PetscErrorCode SkuaSketchGram(Mat A, const PetscReal rw[], Vec b, PetscScalar G[], PetscScalar g[]);
+/* scalapack.c: R (and (Q^T S b)_{1:d} in c when Sb is given) of the replicated m x d sketch by pdgeqrf on comm. */
+PETSC_INTERN PetscErrorCode SkuaSketchQRScaLAPACK(MPI_Comm comm, PetscInt m, PetscInt d, const PetscScalar SA[], PetscInt lda, const PetscScalar Sb[], PetscInt nb, PetscScalar R[], PetscScalar c[]);
+/* Exact sum of the m x d accumulators over comm, then out(k, j) = acc(k, j) / scale[j] (leading dimension ld). */
+PETSC_INTERN PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSketchAcc acc[], const PetscReal scale[], PetscScalar out[], PetscInt ld);
 #endif

@@ -15,10 +15,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "jobs", "bench"))
 from skuatest import check, run, tmpdir  # noqa: E402
-from sketch import generate, write  # noqa: E402  (jobs/bench/sketch.py: the benchmark's own generator)
+from sketch import generate, generate_logistic, logistic_objective, write  # noqa: E402  (jobs/bench/sketch.py)
 
 DRIVER = "skua-sketch"
-TYPES = ["gaussian", "countsketch", "sparsesign"]
+TYPES = ["gaussian", "countsketch", "sparsesign", "srht"]
 
 
 def problem(dirpath, name, **kw):
@@ -60,24 +60,29 @@ def case_accuracy(np_):
         check(err < 1e-8, f"plain lsqr: relative error {err:.3e}")
 
 
-def case_iterations(np_):
+def case_iterations(np_, stype="sparsesign", coherent=0):
     d = tmpdir()
     its = {}
     for cond in (1e2, 1e8):
-        path, A, b = problem(d, f"c{cond:g}.h5", M=4000, d=60, cond=cond, seed=5)
+        path, A, b = problem(d, f"c{cond:g}.h5", M=4000, d=60, cond=cond, seed=5, coherent=coherent)
         for meth in ("sketch_lsqr", "lsqr"):
             p = run(DRIVER, ["-problem", path, "-output", os.path.join(d, f"o{meth}{cond:g}.h5"), "-lsq_method", meth,
-                             "-lsq_tol", "1e-10", "-lsq_max_it", "3000"], np_=np_, check=False)
+                             "-sketch_type", stype, "-lsq_tol", "1e-10", "-lsq_max_it", "3000"], np_=np_, check=False)
             check(p.returncode in (0, 3), f"{meth} cond {cond:g}: exit {p.returncode}\n{p.out}")
             with h5py.File(os.path.join(d, f"o{meth}{cond:g}.h5"), "r") as f:
                 its[meth, cond] = int(f.attrs["iterations"])
                 if meth == "sketch_lsqr":
                     check(int(f.attrs["converged"]) == 1, f"sketch_lsqr did not converge at cond {cond:g}")
-    print(its)
+    print(stype, "coherent" if coherent else "incoherent", its)
     a, b2 = its["sketch_lsqr", 1e2], its["sketch_lsqr", 1e8]
     check(max(a, b2) < 2 * min(a, b2), f"sketch_lsqr iterations not flat in cond: {a} (1e2) vs {b2} (1e8)")
     check(its["lsqr", 1e8] > 5 * its["lsqr", 1e2], f"plain LSQR iterations should grow with cond: {its}")
     check(its["lsqr", 1e8] > 5 * b2, f"plain LSQR should need far more iterations than sketched at cond 1e8: {its}")
+
+
+def case_iterations_srht(np_):
+    """Block SRHT on a coherent A (a few rows of high leverage): iterations still flat in cond(A)."""
+    case_iterations(np_, "srht", coherent=1)
 
 
 def case_np_identical(np_):
@@ -115,9 +120,15 @@ def case_bad_input(np_):
 
     bad(["-sketch_size", "10"], "smaller than the number of columns")
     bad(["-sketch_type", "fancy"], "fancy")
-    bad(["-sketch_type", "srht"], "not implemented")
-    bad(["-task", "newton"], "not implemented")
+    bad(["-sketch_type", "srht", "-sketch_srht_block", "64"], "-sketch_srht_block")
+    bad(["-sketch_type", "srht", "-sketch_srht_block", "100"], "power of two")
+    bad(["-task", "constrained"], "not implemented")
+    bad(["-task", "newton"], "label")  # b holds real targets, not +-1 labels
+    bad(["-task", "newton", "-newton_loss", "hinge"], "hinge")
+    bad(["-task", "newton", "-newton_loss", "squared", "-newton_l2", "-1"], "-newton_l2")
     bad(["-lsq_method", "magic"], "magic")
+    bad(["-lsq_qr", "elemental"], "elemental")
+    bad(["-generate", "lsq"], "not both")
     An = A.copy()
     An[3, 4] = np.nan
     p2 = os.path.join(d, "nan.h5")
@@ -130,6 +141,118 @@ def case_bad_input(np_):
     write(p4, A[:10], b[:10])
     bad([], "rows >= columns", prob=p4)
     bad([], "no such file", prob=os.path.join(d, "missing.h5"))
+
+
+def case_scalapack(np_):
+    """-lsq_qr scalapack (pdgeqrf on a 2-D block-cyclic grid; block 8 so every process holds many blocks) gives the
+    same x as the LAPACK path, for sketch_lsqr and for sketch_solve (which uses Q^T S b from the factorisation)."""
+    d = tmpdir()
+    path, A, b = problem(d, "p.h5", M=3000, d=50, cond=1e4, seed=12)
+    for meth in ("sketch_lsqr", "sketch_solve"):
+        xs = {}
+        for qr in ("lapack", "scalapack"):
+            p = run(DRIVER, ["-problem", path, "-output", os.path.join(d, f"{meth}{qr}.h5"), "-lsq_method", meth,
+                             "-lsq_qr", qr, "-lsq_qr_block", "8", "-lsq_tol", "1e-15", "-lsq_max_it", "200", "-log_view"],
+                    np_=np_, check=False)
+            check(p.returncode in (0, 3), f"{meth} -lsq_qr {qr}: exit {p.returncode}\n{p.out}")
+            check("SkuaLSQ_QR" in p.out, f"-log_view should list SkuaLSQ_QR:\n{p.out}")
+            with h5py.File(os.path.join(d, f"{meth}{qr}.h5"), "r") as f:
+                xs[qr] = f["x"][...]
+        err = np.linalg.norm(xs["lapack"] - xs["scalapack"]) / np.linalg.norm(xs["lapack"])
+        print(f"{meth}: |x_scalapack - x_lapack| / |x_lapack| = {err:.2e} (np {np_})")
+        check(err < 1e-10, f"{meth}: ScaLAPACK and LAPACK QR give different x ({err:.2e})")
+    xref = np.linalg.lstsq(A, b, rcond=None)[0]
+    ratio = np.linalg.norm(A @ xs["scalapack"] - b) / np.linalg.norm(A @ xref - b)
+    check(1 - 1e-12 <= ratio < 3, f"sketch_solve with scalapack: residual / optimal = {ratio:.3f}, not in [1, 3)")
+
+
+def newton(path, out, np_, args, expect_rc=(0,)):
+    p = run(DRIVER, ["-task", "newton", "-problem", path, "-output", out, "-newton_monitor", "0"] + args, np_=np_, check=False)
+    check(p.returncode in expect_rc, f"exit {p.returncode} (expected {expect_rc}) for newton {args}:\n{p.out}")
+    with h5py.File(out, "r") as f:
+        return f["x"][...], f["trace/objective"][...], dict(f.attrs)
+
+
+def case_newton_reference(np_):
+    """Newton Sketch and exact Newton reach the L-BFGS (scipy) optimum of the same logistic objective to 1e-8
+    relative, and the closed-form ridge solution for the squared loss."""
+    from scipy.optimize import minimize
+    d = tmpdir()
+    l2 = 0.5
+    for sparse in (0, 1):
+        A, b = generate_logistic(4000, 30, sparse=sparse, density=0.2, seed=4)
+        path = os.path.join(d, f"lg{sparse}.h5")
+        write(path, A, b)
+        F = logistic_objective(A, b, l2)
+        ref = minimize(F, np.zeros(A.shape[1]), jac=True, method="L-BFGS-B",
+                       options=dict(ftol=1e-16, gtol=1e-10, maxiter=20000, maxcor=30))
+        fref = ref.fun
+        for name, args in (("exact", ["-newton_exact"]), ("sparsesign", []), ("srht", ["-sketch_type", "srht"]),
+                           ("gaussian", ["-sketch_type", "gaussian", "-sketch_size", "200"])):
+            x, obj, at = newton(path, os.path.join(d, f"o{sparse}{name}.h5"), np_, ["-newton_l2", l2] + args)
+            rel = abs(at["final_objective"] - fref) / abs(fref)
+            fx = F(x)[0]
+            print(f"sparse={sparse} {name:10s}: {int(at['iterations'])} its, F = {at['final_objective']:.15e}, "
+                  f"L-BFGS {fref:.15e}, rel. diff {rel:.1e}")
+            check(int(at["converged"]) == 1, f"newton {name} did not converge")
+            check(rel < 1e-8, f"newton {name} (sparse={sparse}): objective {at['final_objective']!r} vs L-BFGS {fref!r} ({rel:.2e})")
+            check(abs(fx - at["final_objective"]) <= 1e-10 * abs(fref), f"newton {name}: attribute final_objective disagrees with F(/x)")
+            check(np.all(np.diff(obj) <= 1e-12 * abs(fref)), f"newton {name}: objective trace not monotone: {obj}")
+            check(abs(obj[0] - len(b) * np.log(2)) < 1e-9 * len(b), f"newton {name}: F(0) = {obj[0]} should be M log 2")
+    A, b = generate(3000, 25, 1e3, seed=8)
+    path = os.path.join(d, "sq.h5")
+    write(path, A, b)
+    xref = np.linalg.solve(A.T @ A + l2 * np.eye(A.shape[1]), A.T @ b)
+    for args in (["-newton_exact"], []):
+        x, _, at = newton(path, os.path.join(d, "sq.h5.out"), np_, ["-newton_loss", "squared", "-newton_l2", l2, "-newton_tol", "1e-20"] + args, expect_rc=(0, 3))
+        err = np.linalg.norm(x - xref) / np.linalg.norm(xref)
+        print(f"squared {args}: {int(at['iterations'])} its, rel. error vs ridge solution {err:.1e}")
+        check(err < 1e-8, f"newton squared {args}: x differs from the ridge solution by {err:.2e}")
+
+
+def case_newton_np_identical(np_):
+    """The objective trace of Newton Sketch at np 1 and 4: same iterations, same values to round-off (the
+    sketched Hessians are bit-identical; gradients differ only by the order of parallel sums)."""
+    d = tmpdir()
+    A, b = generate_logistic(3001, 25, sparse=1, density=0.2, seed=9)
+    path = os.path.join(d, "lg.h5")
+    write(path, A, b)
+    for st in ("sparsesign", "srht"):
+        o1 = newton(path, os.path.join(d, f"{st}1.h5"), 1, ["-newton_l2", "0.1", "-sketch_type", st])[1]
+        o4 = newton(path, os.path.join(d, f"{st}4.h5"), 4, ["-newton_l2", "0.1", "-sketch_type", st])[1]
+        print(st, len(o1), len(o4), np.abs(o1[: len(o4)] - o4[: len(o1)]).max() if len(o1) == len(o4) else "")
+        check(len(o1) == len(o4), f"{st}: np 1 took {len(o1)} iterations, np 4 {len(o4)}")
+        check(np.allclose(o1, o4, rtol=1e-12, atol=0), f"{st}: objective traces differ: {o1} vs {o4}")
+
+
+def case_generate(np_):
+    """-generate lsq (dense and sparse, coherent) and -generate logistic: the problem is identical at np 1 and 4
+    (the sketches S A and S b of it are bit-identical), cond(S A) is near the prescribed cond, and the solves work."""
+    d = tmpdir()
+    for sparse in (0, 1):
+        res = []
+        for n in (1, 4):
+            out = os.path.join(d, f"g{sparse}{n}.h5")
+            run(DRIVER, ["-generate", "lsq", "-rows", 4000, "-cols", 30, "-cond", "1e6", "-coherent", 1, "-sparse", sparse,
+                         "-density", 0.1, "-seed", 3, "-output", out, "-save_sketch", "-sketch_type", "gaussian"], np_=n)
+            with h5py.File(out, "r") as f:
+                res.append((f["sketch/SA"][...], f["sketch/Sb"][...], int(f.attrs["converged"]), str(f.attrs["problem"])))
+        (S1, b1, c1, p1), (S4, b4, c4, _) = res
+        cond = np.linalg.cond(S1)
+        print(f"sparse={sparse}: np1 vs np4 identical {np.array_equal(S1, S4) and np.array_equal(b1, b4)}, cond(SA) = {cond:.3g}; {p1}")
+        check(np.array_equal(S1, S4) and np.array_equal(b1, b4), f"-generate lsq sparse={sparse}: problem differs between np 1 and 4")
+        check(c1 == 1 and c4 == 1, "sketch_lsqr on the generated problem did not converge")
+        check(1e6 / 3 < cond < 3e6, f"-generate lsq -cond 1e6: cond(S A) = {cond:.3g}")
+        # Coherent: rows 0..d-1 carry high leverage, so a plain uniform sample of rows would be badly conditioned.
+    tr = []
+    for n in (1, 4):
+        out = os.path.join(d, f"lg{n}.h5")
+        run(DRIVER, ["-task", "newton", "-generate", "logistic", "-rows", 3000, "-cols", 20, "-seed", 5, "-newton_l2", 1,
+                     "-output", out, "-newton_monitor", 0], np_=n)
+        with h5py.File(out, "r") as f:
+            tr.append(f["trace/objective"][...])
+    check(len(tr[0]) == len(tr[1]) and np.allclose(tr[0], tr[1], rtol=1e-12), f"-generate logistic: traces differ {tr}")
+    check(tr[0][-1] < 0.8 * tr[0][0], f"-generate logistic: the labels carry no signal (F from {tr[0][0]} to {tr[0][-1]})")
 
 
 def case_docs_example(np_):

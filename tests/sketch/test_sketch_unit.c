@@ -1,4 +1,4 @@
-/* Unit tests of SkuaSketch (Gaussian, CountSketch, sparse sign): structure of S, subspace embedding, vector/matrix agreement, errors. */
+/* Unit tests of SkuaSketch (Gaussian, CountSketch, sparse sign, block SRHT): structure of S, E[S^T S] = I, subspace embedding, vector/matrix agreement, errors. */
 #include <skua/sketch.h>
 
 /* A = I (n x n): then S A = S, so the structure of each column of S can be checked exactly. */
@@ -32,13 +32,15 @@ static PetscErrorCode CheckStructure(SkuaSketchType type, PetscInt n, PetscInt m
       sum2 += v * v;
       if (v != 0) {
         nz++;
-        if (type != SKUA_SKETCH_GAUSSIAN) {
+        if (type == SKUA_SKETCH_SRHT) PetscCheck(PetscAbsReal(PetscAbsReal(v) - 1.0 / PetscSqrtReal((PetscReal)m)) < 1e-15, PETSC_COMM_SELF, PETSC_ERR_PLIB, "srht: entry (%" PetscInt_FMT ", %" PetscInt_FMT ") = %g, expected +-1/sqrt(m)", k, j, (double)v);
+        else if (type != SKUA_SKETCH_GAUSSIAN) {
           PetscInt ss = type == SKUA_SKETCH_COUNTSKETCH ? 1 : s;
           PetscCheck(PetscAbsReal(PetscAbsReal(v) - 1.0 / PetscSqrtReal((PetscReal)ss)) < 1e-15, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: entry (%" PetscInt_FMT ", %" PetscInt_FMT ") = %g, expected +-1/sqrt(%" PetscInt_FMT ")", SkuaSketchTypes[type], k, j, (double)v, ss);
         }
       }
     }
     if (type == SKUA_SKETCH_COUNTSKETCH) PetscCheck(nz == 1, PETSC_COMM_SELF, PETSC_ERR_PLIB, "countsketch column %" PetscInt_FMT " has %" PetscInt_FMT " nonzeros, expected 1", j, nz);
+    if (type == SKUA_SKETCH_SRHT) PetscCheck(nz == m, PETSC_COMM_SELF, PETSC_ERR_PLIB, "srht column %" PetscInt_FMT " has %" PetscInt_FMT " nonzeros, expected all %" PetscInt_FMT, j, nz, m);
     if (type == SKUA_SKETCH_SPARSESIGN) PetscCheck(nz == s, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sparsesign column %" PetscInt_FMT " has %" PetscInt_FMT " nonzeros, expected %" PetscInt_FMT, j, nz, s);
   }
   PetscCall(MatDenseRestoreArrayRead(SA, &a));
@@ -117,6 +119,102 @@ static PetscErrorCode CheckEmbedding(SkuaSketchType type)
   PetscFunctionReturn(0);
 }
 
+/* Block SRHT with one block and m = B: S is sqrt(B/m) times an orthogonal matrix, so S^T S = I exactly (this
+   needs the Hadamard transform, the signs and the sampling all right). At np > 1 the block spans all ranks. */
+static PetscErrorCode CheckSRHTOrthogonal(PetscInt n)
+{
+  Mat                A, SA, G;
+  SkuaSketch         S;
+  PetscInt           lo, hi;
+  const PetscScalar *g;
+  PetscReal          err = 0;
+
+  PetscFunctionBegin;
+  PetscCall(MatCreateAIJ(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, n, n, 1, NULL, 0, NULL, &A));
+  PetscCall(MatGetOwnershipRange(A, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++) PetscCall(MatSetValue(A, i, i, 1.0, INSERT_VALUES));
+  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(SkuaSketchCreate(PETSC_COMM_WORLD, &S));
+  PetscCall(SkuaSketchSetType(S, SKUA_SKETCH_SRHT));
+  PetscCall(SkuaSketchSetSize(S, n));
+  PetscCall(SkuaSketchSetSRHTBlockSize(S, n));
+  PetscCall(SkuaSketchSetSeed(S, 3));
+  PetscCall(SkuaSketchApply(S, A, &SA));
+  PetscCall(MatTransposeMatMult(SA, SA, MAT_INITIAL_MATRIX, PETSC_DEFAULT, &G));
+  PetscCall(MatDenseGetArrayRead(G, &g));
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt j = 0; j < n; j++) err = PetscMax(err, PetscAbsScalar(g[i + j * n] - (i == j ? 1.0 : 0.0)));
+  PetscCall(MatDenseRestoreArrayRead(G, &g));
+  PetscCheck(err < 1e-12, PETSC_COMM_SELF, PETSC_ERR_PLIB, "srht with m = B = %" PetscInt_FMT ": max |S^T S - I| = %g, expected 0", n, (double)err);
+  PetscCall(MatDestroy(&G));
+  PetscCall(MatDestroy(&SA));
+  PetscCall(MatDestroy(&A));
+  PetscCall(SkuaSketchDestroy(&S));
+  PetscFunctionReturn(0);
+}
+
+/* E[S^T S] = I on a coherent A (d rows of size 1e3 e_j among M Gaussian-like rows, which uniform row sampling
+   would miss): |(SA)^T(SA) - A^T A|_F / |A^T A|_F is small for one seed, and its average over seeds tends to 0. */
+static PetscReal AEntry(PetscInt i, PetscInt j)
+{
+  return (i == 97 * j + 13 ? 1e3 : 0) + PetscSinReal(1.0 + 0.37 * i * (j + 1));
+}
+static PetscErrorCode CheckSRHTExpectation(void)
+{
+  const PetscInt M = 5000, d = 8, m = 400, nseed = 40;
+  Mat            A;
+  PetscInt       lo, hi;
+  PetscReal      nrm = 0, err1 = 0, erravg = 0, *ata;
+  PetscScalar   *avg;
+
+  PetscFunctionBegin;
+  PetscCall(MatCreateDense(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, M, d, NULL, &A));
+  PetscCall(MatGetOwnershipRange(A, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++)
+    for (PetscInt j = 0; j < d; j++) PetscCall(MatSetValue(A, i, j, AEntry(i, j), INSERT_VALUES));
+  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  /* A^T A on every rank from the closed form of A (independent of the sketch code). */
+  PetscCall(PetscCalloc1(d * d, &ata));
+  for (PetscInt i = 0; i < M; i++)
+    for (PetscInt j = 0; j < d; j++)
+      for (PetscInt l = 0; l < d; l++) ata[j + l * d] += AEntry(i, j) * AEntry(i, l);
+  for (PetscInt k = 0; k < d * d; k++) nrm += ata[k] * ata[k];
+  nrm = PetscSqrtReal(nrm);
+  PetscCall(PetscCalloc1(d * d, &avg));
+  for (PetscInt t = 0; t < nseed; t++) {
+    SkuaSketch         S;
+    Mat                SA, G;
+    const PetscScalar *g;
+    PetscCall(SkuaSketchCreate(PETSC_COMM_WORLD, &S));
+    PetscCall(SkuaSketchSetType(S, SKUA_SKETCH_SRHT));
+    PetscCall(SkuaSketchSetSize(S, m));
+    PetscCall(SkuaSketchSetSeed(S, 100 + t));
+    PetscCall(SkuaSketchApply(S, A, &SA));
+    PetscCall(MatTransposeMatMult(SA, SA, MAT_INITIAL_MATRIX, PETSC_DEFAULT, &G));
+    PetscCall(MatDenseGetArrayRead(G, &g));
+    for (PetscInt k = 0; k < d * d; k++) {
+      avg[k] += g[k] / nseed;
+      if (t == 0) err1 += PetscRealPart((g[k] - ata[k]) * (g[k] - ata[k]));
+    }
+    PetscCall(MatDenseRestoreArrayRead(G, &g));
+    PetscCall(MatDestroy(&G));
+    PetscCall(MatDestroy(&SA));
+    PetscCall(SkuaSketchDestroy(&S));
+  }
+  for (PetscInt k = 0; k < d * d; k++) erravg += PetscRealPart((avg[k] - ata[k]) * (avg[k] - ata[k]));
+  erravg = PetscSqrtReal(erravg);
+  err1   = PetscSqrtReal(err1);
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "srht coherent A: |G - A^T A|_F / |A^T A|_F = %.3f (one seed), %.4f (mean of %" PetscInt_FMT " seeds)\n", (double)(err1 / nrm), (double)(erravg / nrm), nseed));
+  PetscCheck(err1 / nrm < 0.5, PETSC_COMM_SELF, PETSC_ERR_PLIB, "srht: one sketch distorts A^T A by %g (relative)", (double)(err1 / nrm));
+  PetscCheck(erravg / nrm < 0.06, PETSC_COMM_SELF, PETSC_ERR_PLIB, "srht: mean of (SA)^T SA over seeds is %g away from A^T A: E[S^T S] != I", (double)(erravg / nrm));
+  PetscCall(PetscFree(avg));
+  PetscCall(PetscFree(ata));
+  PetscCall(MatDestroy(&A));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode CheckErrors(void)
 {
   SkuaSketch     S;
@@ -133,10 +231,18 @@ static PetscErrorCode CheckErrors(void)
   ierr = SkuaSketchApply(S, A, &SA);
   PetscCall(PetscPopErrorHandler());
   PetscCheck(ierr == PETSC_ERR_ARG_OUTOFRANGE, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "m < d must be rejected (got %d)", (int)ierr);
+  /* srht samples m distinct rows of a block: m > block size is an error, as is a block that is not 2^k. */
+  PetscCall(SkuaSketchSetType(S, SKUA_SKETCH_SRHT));
+  PetscCall(SkuaSketchSetSize(S, 40));
+  PetscCall(SkuaSketchSetSRHTBlockSize(S, 32));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  ierr = SkuaSketchSetType(S, SKUA_SKETCH_SRHT);
+  ierr = SkuaSketchApply(S, A, &SA);
   PetscCall(PetscPopErrorHandler());
-  PetscCheck(ierr == PETSC_ERR_SUP, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "srht must be rejected as not implemented (got %d)", (int)ierr);
+  PetscCheck(ierr == PETSC_ERR_ARG_OUTOFRANGE, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "srht with m > block size must be rejected (got %d)", (int)ierr);
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = SkuaSketchSetSRHTBlockSize(S, 48);
+  PetscCall(PetscPopErrorHandler());
+  PetscCheck(ierr == PETSC_ERR_ARG_OUTOFRANGE, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "srht block 48 (not a power of two) must be rejected (got %d)", (int)ierr);
   PetscCall(MatDestroy(&A));
   PetscCall(SkuaSketchDestroy(&S));
   PetscFunctionReturn(0);
@@ -151,6 +257,10 @@ int main(int argc, char **argv)
   PetscCall(CheckEmbedding(SKUA_SKETCH_GAUSSIAN));
   PetscCall(CheckEmbedding(SKUA_SKETCH_COUNTSKETCH));
   PetscCall(CheckEmbedding(SKUA_SKETCH_SPARSESIGN));
+  PetscCall(CheckStructure(SKUA_SKETCH_SRHT, 300, 400, 1));
+  PetscCall(CheckEmbedding(SKUA_SKETCH_SRHT));
+  PetscCall(CheckSRHTOrthogonal(256));
+  PetscCall(CheckSRHTExpectation());
   PetscCall(CheckErrors());
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "PASS test_sketch_unit\n"));
   PetscCall(PetscFinalize());

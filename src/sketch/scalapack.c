@@ -1,0 +1,90 @@
+/* QR of the sketch S A with ScaLAPACK pdgeqrf on a 2-D block-cyclic process grid (Blackford et al., ScaLAPACK Users' Guide 1997). */
+#include "sketchimpl.h"
+
+/* BLACS and ScaLAPACK (libscalapack-openmpi) have no installed C header; these are their C/Fortran entry points. */
+extern int  Csys2blacs_handle(MPI_Comm comm);
+extern void Cfree_blacs_system_handle(int handle);
+extern void Cblacs_gridinit(int *ctxt, const char *order, int nprow, int npcol);
+extern void Cblacs_gridinfo(int ctxt, int *nprow, int *npcol, int *myrow, int *mycol);
+extern void Cblacs_gridexit(int ctxt);
+extern int  numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc, const int *nprocs);
+extern void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb, const int *irsrc, const int *icsrc, const int *ictxt, const int *lld, int *info);
+extern void pdgeqrf_(const int *m, const int *n, double *a, const int *ia, const int *ja, const int *desca, double *tau, double *work, const int *lwork, int *info);
+
+/* Grid nprow x npcol = size with nprow >= npcol as square as possible (the sketch is taller than wide). */
+static void GridShape(int size, int *nprow, int *npcol)
+{
+  int c = 1;
+  for (int q = 1; q * q <= size; q++)
+    if (size % q == 0) c = q;
+  *npcol = c;
+  *nprow = size / c;
+}
+
+/* Global index of local index l in a block-cyclic dimension (block nb, my coordinate p of np). */
+static inline PetscInt GlobalIndex(PetscInt l, PetscInt nb, PetscInt p, PetscInt np)
+{
+  return ((l / nb) * np + p) * nb + l % nb;
+}
+
+/* SA (m x d, leading dimension lda) is replicated on every rank of comm, so each process copies its own
+   block-cyclic pieces without communication. With Sb, the factorised matrix is [SA Sb]: its (d+1)-th column of R
+   holds (Q^T S b)_{1:d}, which gives the sketch-and-solve x without forming Q. R (d x d, column-major) and c
+   (length d, may be NULL) come back on every rank; each entry has one owner, so the sum that gathers them is exact. */
+PetscErrorCode SkuaSketchQRScaLAPACK(MPI_Comm comm, PetscInt m, PetscInt d, const PetscScalar SA[], PetscInt lda, const PetscScalar Sb[], PetscInt nb, PetscScalar R[], PetscScalar c[])
+{
+  PetscMPIInt  size;
+  int          handle, ctxt, nprow, npcol, myrow, mycol, zero = 0, ione = 1, info, lwork = -1;
+  int          M, N, NB, mloc, nloc, lld, desc[9];
+  PetscScalar *a, *tau, *work, wq;
+  PetscInt     ncol = d + (Sb ? 1 : 0);
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMPIIntCast(m, &M));
+  PetscCall(PetscMPIIntCast(ncol, &N));
+  PetscCall(PetscMPIIntCast(nb, &NB));
+  GridShape(size, &nprow, &npcol);
+  handle = Csys2blacs_handle(comm);
+  ctxt   = handle;
+  Cblacs_gridinit(&ctxt, "R", nprow, npcol);
+  Cblacs_gridinfo(ctxt, &nprow, &npcol, &myrow, &mycol);
+  mloc = numroc_(&M, &NB, &myrow, &zero, &nprow);
+  nloc = numroc_(&N, &NB, &mycol, &zero, &npcol);
+  lld  = PetscMax(1, mloc);
+  descinit_(desc, &M, &N, &NB, &NB, &zero, &zero, &ctxt, &lld, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "ScaLAPACK descinit failed (info %d)", info);
+  PetscCall(PetscMalloc2((size_t)lld * PetscMax(1, nloc), &a, PetscMax(1, nloc), &tau));
+  for (int jl = 0; jl < nloc; jl++) {
+    PetscInt j = GlobalIndex(jl, NB, mycol, npcol);
+    for (int il = 0; il < mloc; il++) {
+      PetscInt i = GlobalIndex(il, NB, myrow, nprow);
+      a[il + (size_t)jl * lld] = j < d ? SA[i + (size_t)j * lda] : Sb[i];
+    }
+  }
+  pdgeqrf_(&M, &N, a, &ione, &ione, desc, tau, &wq, &lwork, &info);
+  lwork = (int)PetscRealPart(wq) + 1;
+  PetscCall(PetscMalloc1(lwork, &work));
+  pdgeqrf_(&M, &N, a, &ione, &ione, desc, tau, work, &lwork, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "ScaLAPACK pdgeqrf of the sketch failed (info %d)", info);
+  {
+    PetscScalar *Rc;
+    PetscCall(PetscCalloc1((size_t)d * ncol, &Rc));
+    for (int jl = 0; jl < nloc; jl++) {
+      PetscInt j = GlobalIndex(jl, NB, mycol, npcol);
+      for (int il = 0; il < mloc; il++) {
+        PetscInt i = GlobalIndex(il, NB, myrow, nprow);
+        if (i <= j && i < d) Rc[i + (size_t)j * d] = a[il + (size_t)jl * lld];
+      }
+    }
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, Rc, (PetscMPIInt)((size_t)d * ncol), MPIU_SCALAR, MPIU_SUM, comm));
+    PetscCall(PetscArraycpy(R, Rc, (size_t)d * d));
+    if (Sb && c) PetscCall(PetscArraycpy(c, Rc + (size_t)d * d, d));
+    PetscCall(PetscFree(Rc));
+  }
+  PetscCall(PetscFree(work));
+  PetscCall(PetscFree2(a, tau));
+  Cblacs_gridexit(ctxt);
+  Cfree_blacs_system_handle(handle);
+  PetscFunctionReturn(0);
+}
