@@ -4,6 +4,7 @@
 
 static const char help[] = "skua-datagen: generate a neural-operator data set of PDE solves (darcy, poisson, helmholtz, heat).\n"
                            "  mpirun -n P skua-datagen -family darcy -n 80 -samples 1000 -seed 1 -order pca -output darcy.h5\n"
+                           "  3-D (n x n x n, 7-point): add -pde_dim 3 (orders none and greedy)\n"
                            "       [-ksp_type gcrodr -pc_type asm -ksp_rtol 1e-7] [-resume]\n"
                            "Exit status: 0 all solves converged, 1 error, 3 written but some solves did not converge.\n";
 
@@ -12,7 +13,7 @@ static const char *const DGGuessNames[] = {"zero", "previous", "DGGuess", "DG_GU
 
 typedef struct {
   char          output[PETSC_MAX_PATH_LEN];
-  PetscInt      N, n, nfields, nsteps, abort_after;
+  PetscInt      N, n, nn, dim, nfields, nsteps, abort_after; /* nn = n^dim */
   PetscReal     progress_interval;
   PetscBool     resume;
   DGGuess       guess;
@@ -58,6 +59,8 @@ static PetscErrorCode Fingerprint(DataGen *g, char buf[], size_t len)
   PetscFunctionBegin;
   PetscCall(GetPDESettings(g, &p));
   PetscCall(PetscSNPrintf(buf, len, "family=%s n=%" PetscInt_FMT " samples=%" PetscInt_FMT " seed=%llu order=%s alpha=%.17g tau=%.17g sigma=%.17g k0=%.17g contrast=%.17g steps=%" PetscInt_FMT " dt=%.17g darcy_phases=%.17g,%.17g", SkuaPDEFamilies[p.fam], g->n, g->N, (unsigned long long)p.seed, SkuaOrderTypes[g->order], (double)p.grf.alpha, (double)p.grf.tau, (double)p.grf.sigma, (double)p.k0, (double)p.contrast, p.steps, (double)p.dt, (double)p.dhigh, (double)p.dlow));
+  /* only 3-D adds to the string, so a 2-D file written before -pde_dim existed still resumes */
+  if (g->dim == 3) PetscCall(PetscStrlcat(buf, " dim=3", len));
   PetscFunctionReturn(0);
 }
 
@@ -78,6 +81,7 @@ static PetscErrorCode WriteAttributes(DataGen *g, PetscLogDouble order_seconds)
   PetscCall(KSPGetTolerances(g->ksp, &rtol, NULL, NULL, NULL));
   PetscCall(SkuaH5WriterSetAttrString(g->w, "/", "family", SkuaPDEFamilies[p.fam]));
   PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "n", g->n));
+  PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "dim", g->dim));
   PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "samples", g->N));
   PetscCall(SkuaH5WriterSetAttrInt(g->w, "/", "seed", (PetscInt)p.seed));
   PetscCall(SkuaH5WriterSetAttrReal(g->w, "/", "rtol", rtol));
@@ -109,7 +113,7 @@ static PetscErrorCode WriteAttributes(DataGen *g, PetscLogDouble order_seconds)
    and continues from that position, so it produces the same solves as an uninterrupted run. */
 static PetscErrorCode WriteCheckpoint(DataGen *g, PetscInt position)
 {
-  PetscInt  kc, nn = g->n * g->n;
+  PetscInt  kc, nn = g->nn;
   Vec      *U, *W;
   PetscReal *buf;
 
@@ -118,12 +122,12 @@ static PetscErrorCode WriteCheckpoint(DataGen *g, PetscInt position)
   PetscCall(KSPGCRODRGetRecycleSpace(g->ksp, &kc, &U));
   PetscCall(KSPGCRODRGetPreconditionedRecycleSpace(g->ksp, NULL, &W));
   if (kc) {
-    PetscInt dims[3] = {kc, g->n, g->n};
+    PetscInt dims[4] = {kc, g->n, g->n, g->n};
     PetscCall(PetscMalloc1((size_t)kc * nn, &buf));
     for (PetscInt i = 0; i < kc; i++) PetscCall(SkuaPDEGlobalToNatural(g->pde, U[i], buf + (size_t)i * nn));
-    PetscCall(SkuaH5WriterWriteDataset(g->w, "checkpoint/U", 3, dims, buf));
+    PetscCall(SkuaH5WriterWriteDataset(g->w, "checkpoint/U", 1 + g->dim, dims, buf));
     for (PetscInt i = 0; i < kc; i++) PetscCall(SkuaPDEGlobalToNatural(g->pde, W[i], buf + (size_t)i * nn));
-    PetscCall(SkuaH5WriterWriteDataset(g->w, "checkpoint/MinvU", 3, dims, buf));
+    PetscCall(SkuaH5WriterWriteDataset(g->w, "checkpoint/MinvU", 1 + g->dim, dims, buf));
     PetscCall(PetscFree(buf));
   } else {
     PetscInt  dims[1] = {1};
@@ -138,7 +142,7 @@ static PetscErrorCode WriteCheckpoint(DataGen *g, PetscInt position)
 /* Restores the checkpointed recycle space; returns the order position to continue from (0 without one). */
 static PetscErrorCode ReadCheckpoint(DataGen *g, PetscInt *position)
 {
-  PetscInt  kc = 0, nn = g->n * g->n;
+  PetscInt  kc = 0, nn = g->nn;
   PetscBool found, found_k;
   Vec      *V;
 
@@ -167,11 +171,13 @@ static PetscErrorCode ReadCheckpoint(DataGen *g, PetscInt *position)
   PetscFunctionReturn(0);
 }
 
-/* Sample fields of this rank's block of samples, concatenated per sample, for the ordering. */
+/* Sample fields of this rank's block of samples, concatenated per sample, for the ordering. A 3-D field enters
+   as n slices of n x n (z slowest, as stored): the same concatenated feature row, so greedy's Frobenius distances
+   are those of the 3-D fields (pca is refused for 3-D before this point). */
 static PetscErrorCode ComputeOrder(DataGen *g, PetscLogDouble *seconds)
 {
   MPI_Comm   comm = PETSC_COMM_WORLD;
-  PetscInt   nloc = PETSC_DECIDE, first, dim = g->nfields * g->n * g->n;
+  PetscInt   nloc = PETSC_DECIDE, first, dim = g->nfields * g->nn;
   PetscReal *feat;
 
   PetscFunctionBegin;
@@ -181,10 +187,10 @@ static PetscErrorCode ComputeOrder(DataGen *g, PetscLogDouble *seconds)
   PetscCall(PetscMalloc1((size_t)nloc * dim + 1, &feat));
   for (PetscInt s = 0; s < nloc; s++) {
     PetscReal *f[8];
-    for (PetscInt k = 0; k < g->nfields; k++) f[k] = feat + (size_t)s * dim + (size_t)k * g->n * g->n;
+    for (PetscInt k = 0; k < g->nfields; k++) f[k] = feat + (size_t)s * dim + (size_t)k * g->nn;
     PetscCall(SkuaPDESampleFields(g->pde, first + s, f));
   }
-  PetscCall(SkuaOrderCompute(comm, g->order, g->N, g->n, g->nfields, feat, g->perm, seconds));
+  PetscCall(SkuaOrderCompute(comm, g->order, g->N, g->n, g->nfields * (g->dim == 3 ? g->n : 1), feat, g->perm, seconds));
   PetscCall(PetscFree(feat));
   PetscFunctionReturn(0);
 }
@@ -215,7 +221,7 @@ static PetscErrorCode Run(DataGen *g)
     PetscBool set;
     PetscCall(PetscOptionsString("-family", "PDE family: darcy, poisson, helmholtz, heat", NULL, fam, fam, sizeof(fam), &set));
     PetscCall(SkuaPDESetFamilyName(g->pde, fam));
-    PetscCall(PetscOptionsInt("-n", "Grid: n x n interior nodes", NULL, g->n, &g->n, NULL));
+    PetscCall(PetscOptionsInt("-n", "Grid: n x n interior nodes (n x n x n with -pde_dim 3)", NULL, g->n, &g->n, NULL));
     PetscCall(PetscOptionsInt("-samples", "Number of samples N", NULL, g->N, &g->N, NULL));
   }
   PetscCall(PetscOptionsEnum("-order", "Solve order: none, greedy (nearest neighbour), pca (SKR's FFT+PCA+Gray-code bins)", NULL, SkuaOrderTypes, (PetscEnum)g->order, (PetscEnum *)&g->order, NULL));
@@ -231,6 +237,9 @@ static PetscErrorCode Run(DataGen *g)
   PetscCall(SkuaPDESetFromOptions(g->pde));
   PetscCall(SkuaPDESetUp(g->pde));
   PetscCall(SkuaPDEGetSize(g->pde, &g->n));
+  PetscCall(SkuaPDEGetDimension(g->pde, &g->dim));
+  PetscCall(SkuaPDEGetNumNodes(g->pde, &g->nn));
+  PetscCheck(g->dim == 2 || g->order != SKUA_ORDER_PCA, comm, PETSC_ERR_SUP, "-order pca works on 2-D fields only (its features are 2-D FFTs of each field); with -pde_dim 3 use -order greedy or none");
   PetscCall(SkuaPDEGetDM(g->pde, &da));
   PetscCall(SkuaPDEGetFieldNames(g->pde, &g->nfields, &names));
   PetscCall(SkuaPDEGetNumSteps(g->pde, &g->nsteps));
@@ -252,7 +261,7 @@ static PetscErrorCode Run(DataGen *g)
   }
   PetscCheck(has_out, comm, PETSC_ERR_USER_INPUT, "Missing -output FILE (HDF5 file for the data set)");
 
-  nn = g->n * g->n;
+  nn = g->nn;
   PetscCall(PetscMalloc1(g->nfields, &g->fields));
   for (PetscInt k = 0; k < g->nfields; k++) PetscCall(PetscMalloc1(nn, &g->fields[k]));
   /* the preconditioner preset (-skua_mg) is built once here, so a bad choice fails before the output exists */
@@ -272,12 +281,12 @@ static PetscErrorCode Run(DataGen *g)
     PetscCheck(found && same, comm, PETSC_ERR_USER_INPUT, "%s.partial was written with other settings (%s); this run has %s. Remove it or drop -resume", g->output, found ? fp_old : "unknown", fp);
   }
   {
-    PetscInt dims[3] = {g->N, g->n, g->n};
+    PetscInt dims[4] = {g->N, g->n, g->n, g->n}; /* [N][n][n] or, in 3-D, [N][n][n][n] */
     for (PetscInt k = 0; k < g->nfields; k++) {
       PetscCall(PetscSNPrintf(path, sizeof(path), "inputs/%s", names[k]));
-      PetscCall(SkuaH5WriterCreateDataset(g->w, path, PETSC_FALSE, 3, dims));
+      PetscCall(SkuaH5WriterCreateDataset(g->w, path, PETSC_FALSE, 1 + g->dim, dims));
     }
-    PetscCall(SkuaH5WriterCreateDataset(g->w, "solutions/u", PETSC_FALSE, 3, dims));
+    PetscCall(SkuaH5WriterCreateDataset(g->w, "solutions/u", PETSC_FALSE, 1 + g->dim, dims));
   }
   PetscCall(SkuaH5WriterCreateArray(g->w, "stats/iterations", PETSC_TRUE, g->N, -1));
   PetscCall(SkuaH5WriterCreateArray(g->w, "stats/solve_seconds", PETSC_FALSE, g->N, -1));
@@ -313,7 +322,8 @@ static PetscErrorCode Run(DataGen *g)
     PetscCall(KSPGetType(g->ksp, &kt));
     PetscCall(KSPGetPC(g->ksp, &pc));
     PetscCall(PCGetType(pc, &pt));
-    PetscCall(PetscPrintf(comm, "skua-datagen %s: %s, %" PetscInt_FMT "x%" PetscInt_FMT " grid, %" PetscInt_FMT " samples x %" PetscInt_FMT " system(s), order %s", SkuaVersion(), fp, g->n, g->n, g->N, g->nsteps, SkuaOrderTypes[g->order]));
+    if (g->dim == 3) PetscCall(PetscPrintf(comm, "skua-datagen %s: %s, %" PetscInt_FMT "x%" PetscInt_FMT "x%" PetscInt_FMT " grid, %" PetscInt_FMT " samples x %" PetscInt_FMT " system(s), order %s", SkuaVersion(), fp, g->n, g->n, g->n, g->N, g->nsteps, SkuaOrderTypes[g->order]));
+    else PetscCall(PetscPrintf(comm, "skua-datagen %s: %s, %" PetscInt_FMT "x%" PetscInt_FMT " grid, %" PetscInt_FMT " samples x %" PetscInt_FMT " system(s), order %s", SkuaVersion(), fp, g->n, g->n, g->N, g->nsteps, SkuaOrderTypes[g->order]));
     if (order_seconds >= 0) PetscCall(PetscPrintf(comm, " (%.3f s)", order_seconds));
     PetscCall(PetscPrintf(comm, ", ksp %s, pc %s\n", kt, pt ? pt : "none"));
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""skua-datagen end-to-end tests: discretization rebuilt in scipy from the stored fields, np independence,
-recycling gain, exact resume, bad options (run by CTest)."""
+"""skua-datagen end-to-end tests: discretization rebuilt in scipy from the stored fields (2-D and 3-D), np independence,
+recycling gain, exact resume, bad options, multigrid presets (2-D and 3-D) (run by CTest)."""
 import argparse
 import os
 import sys
@@ -13,7 +13,7 @@ import scipy.sparse.linalg as spla
 from skuatest import SOURCE, check, run, tmpdir
 
 sys.path.insert(0, os.path.join(SOURCE, "tests", "pde"))
-from check_discretization import diffusion, grf, laplacian  # noqa: E402  (independent scipy builders)
+from check_discretization import diffusion, diffusion3, grf, grf3, laplacian, laplacian3  # noqa: E402  (independent scipy builders)
 
 
 def datagen(args, np_=2, check_rc=True):
@@ -162,6 +162,81 @@ def test_multigrid():
     print("multigrid presets in skua-datagen:", {f"{k[0]} n={k[1]}": int(v) for k, v in its.items()}, ": OK")
 
 
+def test_discretization3d(family):
+    """-pde_dim 3: fields and solutions stored as [N][n][n][n] (index [i][k][j][l] = sample i at x = (l+1)h,
+    y = (j+1)h, z = (k+1)h), rebuilt with the 7-point operator in scipy; a gcrodr checkpoint is 4-D too."""
+    d = tmpdir()
+    out = os.path.join(d, f"{family}3d.h5")
+    n, N = 8, 3
+    datagen(["-family", family, "-pde_dim", 3, "-n", n, "-samples", N, "-seed", 5, "-order", "greedy", "-output", out,
+             "-ksp_type", "preonly", "-pc_type", "redundant"], 2)
+    h = 1.0 / (n + 1)
+    with h5py.File(out) as F:
+        at = F.attrs
+        check(at["dim"] == 3 and at["n"] == n and "dim=3" in at["settings"], f"3-D attributes wrong: dim {at.get('dim')}, settings {at['settings']}")
+        check(F["solutions/u"].shape == (N, n, n, n), f"/solutions/u has shape {F['solutions/u'].shape}, expected {(N, n, n, n)}")
+        check(abs(at["sigma"] - at["tau"] ** (at["alpha"] - 1.5)) < 1e-12 * at["sigma"], "3-D default sigma is not tau^(alpha - 3/2)")
+        for i in range(N):
+            u = F["solutions/u"][i]
+            G0 = grf3(n, at["alpha"], at["tau"], at["sigma"], int(at["seed"]), i, 0)
+            if family == "darcy":
+                K = F["inputs/K"][i]
+                check(K.shape == (n, n, n) and np.allclose(K, np.exp(G0), rtol=1e-12), f"sample {i}: stored K is not exp(GRF3(seed, {i}))")
+                A, b = diffusion3(K, h, 0.0), np.ones(n**3)
+            elif family == "poisson":
+                f = F["inputs/f"][i]
+                check(np.allclose(f, G0, rtol=1e-10, atol=1e-12), f"sample {i}: stored f is not GRF3(seed, {i})")
+                A, b = laplacian3(n, h, 0.0), f.ravel()
+            elif family == "helmholtz":
+                kap = F["inputs/kappa"][i]
+                A, b = laplacian3(n, h, kap**2), np.ones(n**3)
+            else:
+                K, u0, dt = F["inputs/K"][i], F["inputs/u0"][i], at["heat_dt"]
+                M = diffusion3(K, h, 1.0 / dt).tocsc()
+                ref = u0.ravel()
+                for _ in range(int(at["heat_steps"])):
+                    ref = spla.spsolve(M, ref / dt)
+                err = np.linalg.norm(u.ravel() - ref) / np.linalg.norm(ref)
+                check(err < 1e-9, f"3-D heat sample {i}: u(T) differs from scipy's time stepping by {err:.2e}")
+                continue
+            res = np.linalg.norm(A @ u.ravel() - b) / np.linalg.norm(b)
+            check(res < 1e-9, f"3-D {family} sample {i}: stored solution has scipy residual {res:.2e}")
+    if family == "darcy":
+        out2 = os.path.join(d, "gcrodr3d.h5")
+        datagen(["-family", "darcy", "-pde_dim", 3, "-n", n, "-samples", 4, "-output", out2, "-ksp_type", "gcrodr",
+                 "-pc_type", "jacobi", "-ksp_rtol", "1e-8"], 2)
+        with h5py.File(out2) as F:
+            k = int(F["checkpoint"].attrs["k"])
+            check(k > 0 and F["checkpoint/U"].shape == (k, n, n, n), f"3-D recycle checkpoint has shape {F['checkpoint/U'].shape}")
+        p = datagen(["-family", "darcy", "-pde_dim", 3, "-n", n, "-samples", 4, "-order", "pca", "-output", out2 + "x"], 1, check_rc=False)
+        check(p.returncode != 0 and "pca" in p.out and "-pde_dim 3" in p.out and not os.path.exists(out2 + "x"), "-order pca with -pde_dim 3 must be refused:\n" + p.out)
+    print(f"3-D {family}: [N][n][n][n] fields and solutions satisfy the documented 7-point discretization: OK")
+
+
+def test_multigrid3d():
+    """-skua_mg presets on 3-D darcy through the driver: iterations flat from n = 17 to 33, same solution as LU."""
+    d = tmpdir()
+    its = {}
+    ref = os.path.join(d, "ref.h5")
+    datagen(["-family", "darcy", "-pde_dim", 3, "-n", 17, "-samples", 2, "-seed", 4, "-output", ref,
+             "-ksp_type", "preonly", "-pc_type", "redundant"])
+    with h5py.File(ref) as R:
+        uref = R["solutions/u"][:]
+    for mg in ("geometric", "gamg", "boomeramg"):
+        for n in (17, 33):
+            out = os.path.join(d, f"{mg}{n}.h5")
+            datagen(["-family", "darcy", "-pde_dim", 3, "-n", n, "-samples", 2, "-seed", 4, "-output", out,
+                     "-ksp_type", "cg", "-ksp_rtol", "1e-8", "-skua_mg", mg])
+            with h5py.File(out) as F:
+                check(F.attrs["pc_type"] != "none", "preset did not set a PC")
+                its[mg, n] = F["stats/iterations"][:].max()
+                if n == 17:
+                    e = np.linalg.norm(F["solutions/u"][:] - uref) / np.linalg.norm(uref)
+                    check(e < 1e-6, f"3-D {mg}: solution differs from the direct solve by {e:.1e}")
+        check(its[mg, 33] - its[mg, 17] <= 2, f"3-D {mg}: iterations grow from {its[mg, 17]} (n=17) to {its[mg, 33]} (n=33)")
+    print("multigrid presets on 3-D darcy in skua-datagen:", {f"{k[0]} n={k[1]}": int(v) for k, v in its.items()}, ": OK")
+
+
 def test_bad_options():
     d = tmpdir()
     out = os.path.join(d, "x.h5")
@@ -186,5 +261,6 @@ if __name__ == "__main__":
     ap.add_argument("--two-phase", action="store_true")
     a = ap.parse_args()
     {"discretization": lambda: test_discretization(a.family, a.two_phase), "np_identical": test_np_identical,
+     "discretization3d": lambda: test_discretization3d(a.family), "multigrid3d": test_multigrid3d,
      "recycling": test_recycling, "resume": test_resume, "bad_options": test_bad_options, "yaml": test_yaml,
      "multigrid": test_multigrid}[a.case]()

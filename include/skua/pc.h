@@ -9,17 +9,19 @@
    -skua_mg <none|geometric|gamg|boomeramg|shifted>, read with the KSP's options prefix.
 
      none       the PC is left alone
-     geometric  PCMG on a hierarchy of n x n DMDAs (n_c = (n-1)/2 for odd n, n/2 for even n, bilinear
-                interpolation), coarse operators re-discretised from restricted coefficient fields (or
+     geometric  PCMG on a hierarchy of n x n (3-D: n x n x n) DMDAs (n_c = (n-1)/2 for odd n, n/2 for even n,
+                bilinear / trilinear interpolation), coarse operators re-discretised from restricted coefficient fields (or
                 Galerkin with -skua_mg_galerkin), Chebyshev(2)/Jacobi smoothing with CG eigenvalue
                 estimates, redundant LU on the coarsest grid. Needs a SkuaPDE and its fields.
                 On helmholtz it selects "shifted" (MG on an indefinite operator diverges).
      gamg       PCGAMG, smoothed aggregation, CG eigenvalue estimates, interpolation reused across a sequence
+                (3-D PDE: graph threshold 0 instead of 0.02)
      boomeramg  hypre BoomerAMG, HMIS coarsening, ext+i interpolation, P_max 4, strong threshold 0.25
+                (3-D PDE: strong threshold 0.5, P_max 6; without a PDE the 2-D values apply)
      shifted    helmholtz only: the KSP keeps A = -lap - kappa^2 as its operator and is preconditioned by
                 PCKSP(preonly + geometric MG) on M = -lap + beta kappa^2 (real, SPD), -skua_mg_shift beta
 
-   Sub-options: -skua_mg_levels <L> (0: coarsen down to a 7..15 grid), -skua_mg_coarse_n <7>,
+   Sub-options: -skua_mg_levels <L> (0: coarsen down to a 7..15 grid, 5..11 in 3-D), -skua_mg_coarse_n <0: 7 in 2-D, 5 in 3-D>,
      -skua_mg_galerkin <false>, -skua_mg_average <arithmetic|harmonic|geometric> (nodal diffusion
      coefficient restriction, default arithmetic: the coarse face means are harmonic already),
      -skua_mg_esteig <true> (false: Chebyshev bounds from Gershgorin instead of CG estimates), -skua_mg_shift <0.5>.

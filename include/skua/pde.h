@@ -1,4 +1,4 @@
-/* Skua PDE families on a 2-D DMDA: deterministic RNG, Gaussian random fields, operators and right-hand sides.
+/* Skua PDE families on a 2-D or 3-D DMDA: deterministic RNG, Gaussian random fields, operators and right-hand sides.
    The discretizations are documented exactly in docs/pde.md. */
 #ifndef SKUA_PDE_H
 #define SKUA_PDE_H
@@ -36,6 +36,16 @@ PETSC_EXTERN PetscErrorCode SkuaGRFEigenvalue(const SkuaGRFParams *, PetscInt k,
 /* G: n*n reals, natural order G[j*n+i] (y slow, x fast). Not collective. */
 PETSC_EXTERN PetscErrorCode SkuaGRFSample(PetscInt n, const SkuaGRFParams *, uint64_t seed, uint64_t sample, PetscInt field_id, PetscReal *G);
 
+/* The 3-D field on the n x n x n interior nodes of (0,1)^3, node (i,j,k) at ((i+1)h,(j+1)h,(k+1)h), same spectral form:
+     G(x,y,z) = sum_{a,b,c=1..n} sqrt(lambda_abc) xi_abc 2^(3/2) sin(a pi x) sin(b pi y) sin(c pi z),
+     lambda_abc = sigma^2 (pi^2 (a^2+b^2+c^2) + tau^2)^(-alpha),
+     xi_abc = SkuaRNGNormals(seed, SkuaRNGStreamId(sample, field_id), n^3)[((c-1)*n + (b-1))*n + (a-1)].
+   sigma <= 0 means tau^(alpha - 3/2): FNO's dimension-general default tau^(alpha - d/2), which keeps the pointwise
+   variance independent of tau (in 2-D it is the tau^(alpha-1) above). Evaluated with FFTW's 3-D RODFT00.
+   G: n^3 reals, natural order G[(k*n + j)*n + i] (z slowest, x fastest). Not collective. */
+PETSC_EXTERN PetscErrorCode SkuaGRFEigenvalue3d(const SkuaGRFParams *, PetscInt a, PetscInt b, PetscInt c, PetscReal *lambda);
+PETSC_EXTERN PetscErrorCode SkuaGRFSample3d(PetscInt n, const SkuaGRFParams *, uint64_t seed, uint64_t sample, PetscInt field_id, PetscReal *G);
+
 /* ---------------------------------------------------------------------------------------------------------
    SkuaPDE: one PDE family on an n x n DMDA (DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, width 1, homogeneous Dirichlet
    boundary eliminated). Fields are natural-order n*n arrays held in full on every rank.
@@ -49,7 +59,11 @@ PETSC_EXTERN PetscErrorCode SkuaGRFSample(PetscInt n, const SkuaGRFParams *, uin
    k_pq = 2 K_p K_q/(K_p + K_q) (harmonic mean), k_pq = K_p for a face on the boundary.
    Field ids for the GRF streams: 0 for the first field, 1 for heat's u0.
 
-   Options (SkuaPDESetFromOptions): -pde_family <darcy|poisson|helmholtz|heat> -pde_n <n> -seed <uint64>
+   3-D (-pde_dim 3, SkuaPDESetDimension): the same families on an n x n x n DMDA with the 7-point stencil (6 faces,
+   same harmonic face means, boundary faces use K_p, rows scaled by 1/h^2), fields from SkuaGRFSample3d, natural
+   order p = (k*n + j)*n + i. Everything below that says n*n means n^dim (SkuaPDEGetNumNodes).
+
+   Options (SkuaPDESetFromOptions): -pde_family <darcy|poisson|helmholtz|heat> -pde_n <n> -pde_dim <2|3> -seed <uint64>
      -grf_alpha -grf_tau -grf_sigma -helmholtz_k0 (20) -heat_contrast (100) -heat_steps (10) -heat_dt (1e-3)
    --------------------------------------------------------------------------------------------------------- */
 typedef struct _p_SkuaPDE *SkuaPDE;
@@ -69,6 +83,9 @@ PETSC_EXTERN PetscErrorCode SkuaPDESetFamilyName(SkuaPDE, const char[]);
 PETSC_EXTERN PetscErrorCode SkuaPDEGetFamily(SkuaPDE, SkuaPDEFamily *);
 PETSC_EXTERN PetscErrorCode SkuaPDESetSize(SkuaPDE, PetscInt n);
 PETSC_EXTERN PetscErrorCode SkuaPDEGetSize(SkuaPDE, PetscInt *n);
+PETSC_EXTERN PetscErrorCode SkuaPDESetDimension(SkuaPDE, PetscInt dim); /* 2 (default) or 3 */
+PETSC_EXTERN PetscErrorCode SkuaPDEGetDimension(SkuaPDE, PetscInt *dim);
+PETSC_EXTERN PetscErrorCode SkuaPDEGetNumNodes(SkuaPDE, PetscInt *nn); /* n^dim: unknowns, and reals per field */
 PETSC_EXTERN PetscErrorCode SkuaPDESetSeed(SkuaPDE, uint64_t);
 PETSC_EXTERN PetscErrorCode SkuaPDEGetSeed(SkuaPDE, uint64_t *);
 PETSC_EXTERN PetscErrorCode SkuaPDESetGRFParams(SkuaPDE, const SkuaGRFParams *);
@@ -101,10 +118,10 @@ PETSC_EXTERN PetscErrorCode SkuaPDEGlobalToNatural(SkuaPDE, Vec g, PetscReal *na
    communicator (other ranks get nnz = 0 and NULL arrays). Free the arrays with PetscFree. Collective. */
 PETSC_EXTERN PetscErrorCode SkuaPDEGetNaturalCSR(SkuaPDE, Mat A, PetscInt *nnz, PetscInt **rowptr, PetscInt **colidx, PetscScalar **vals);
 PETSC_EXTERN PetscErrorCode SkuaPDEDestroy(SkuaPDE *);
-/* The 5-point operator behind every family, on any n x n DMDA da (e.g. a multigrid level): row p of A is
-   scale * [ sum_q k_pq (u_p - u_q)/h^2 + c_p u_p ], h = 1/(n+1), k_pq the harmonic mean of K (a boundary face
-   uses K_p; K == NULL means K = 1), c_p = c[p] (c == NULL means c_p = cconst). Inserts the owned rows;
-   the caller assembles A. Collective. */
+/* The 5-point (2-D) or 7-point (3-D) operator behind every family, on any n x n (x n) DMDA da (e.g. a multigrid
+   level; the dimension is the DMDA's): row p of A is scale * [ sum_q k_pq (u_p - u_q)/h^2 + c_p u_p ], h = 1/(n+1),
+   k_pq the harmonic mean of K (a boundary face uses K_p; K == NULL means K = 1), c_p = c[p] (c == NULL means
+   c_p = cconst). K and c are natural-order n^dim arrays. Inserts the owned rows; the caller assembles A. Collective. */
 PETSC_EXTERN PetscErrorCode SkuaPDEAssembleStencil(DM da, PetscInt n, const PetscReal *K, const PetscReal *c, PetscReal cconst, PetscReal scale, Mat A);
 
 PETSC_EXTERN PetscLogEvent SKUAPDE_Assemble, SKUAPDE_GRF;

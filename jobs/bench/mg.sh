@@ -3,9 +3,12 @@
 #SBATCH --ntasks=1
 #SBATCH --time=01:00:00
 # Multigrid benchmark (issue #5): geometric / geometric-galerkin / gamg / boomeramg vs ICC(0) and Jacobi, CG to 1e-8,
-# 2-D poisson (f = 1) and darcy, n = 257..2049; STREAM triad measured in the same run. Prints a markdown table and
-# writes jobs/bench/results/mg.json. Options go to mg_bench, e.g.
+# 2-D poisson (f = 1) and darcy, n = 257..2049, and 3-D (7-point, -pde_dim 3) poisson3d/darcy3d, n = 33, 65;
+# STREAM triad measured in the same run. Prints a markdown table and writes jobs/bench/results/mg.json.
+# Options go to mg_bench, e.g.
 #   bash jobs/bench/mg.sh -sizes 257,513 -methods geometric,gamg -onelevel_max_n 2049
+#   bash jobs/bench/mg.sh -sizes 0 -sizes3d 33,65,129        # 3-D only, up to 129^3 (2.1M unknowns, ~2 GB with gamg)
+# (-sizes 0 / -sizes3d 0 skip 2-D / 3-D; -onelevel_max_n3d caps icc0/jacobi in 3-D, default 65.)
 # Environment: BUILD (a CMake build dir holding libskua.so, default build), NP (ranks, default 1).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."

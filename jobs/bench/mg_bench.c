@@ -1,4 +1,4 @@
-/* Multigrid benchmark (issue #5): CG iterations, setup/solve seconds, seconds per million unknowns and solve bandwidth vs STREAM triad, 2-D poisson/darcy. */
+/* Multigrid benchmark (issue #5): CG iterations, setup/solve seconds, seconds per million unknowns and solve bandwidth vs STREAM triad, 2-D and 3-D poisson/darcy. */
 #include <skua.h>
 #include <skua/pc.h>
 #include <string.h>
@@ -54,17 +54,20 @@ static const Method methods[] = {
 int main(int argc, char **argv)
 {
   PetscInt       sizes[16] = {257, 513, 1025, 2049}, nsizes = 16, onelevel_max = 1025, stream_n = 20000000;
+  PetscInt       sizes3d[16] = {33, 65}, nsizes3d = 16, onelevel_max3d = 65;
   char           fams[256] = "poisson,darcy", meth[256] = "geometric,geometric-galerkin,gamg,boomeramg,icc0,jacobi", json[PETSC_MAX_PATH_LEN] = "";
   PetscReal      stream, rtol = 1e-8;
   PetscMPIInt    size, rank;
   FILE          *fj = NULL;
-  PetscBool      first = PETSC_TRUE, rhs_one = PETSC_TRUE, set, warmup = PETSC_TRUE;
+  PetscBool      first = PETSC_TRUE, rhs_one = PETSC_TRUE, set, set3d, warmup = PETSC_TRUE;
 
   PetscCall(SkuaInitialize(&argc, &argv, NULL, "Multigrid benchmark: jobs/bench/mg.sh"));
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "mg_bench options", NULL);
-  PetscCall(PetscOptionsIntArray("-sizes", "grid sizes n (n x n unknowns)", NULL, sizes, &nsizes, &set));
+  PetscCall(PetscOptionsIntArray("-sizes", "2-D grid sizes n (n x n unknowns); 0 skips 2-D", NULL, sizes, &nsizes, &set));
+  PetscCall(PetscOptionsIntArray("-sizes3d", "3-D grid sizes n (n^3 unknowns, 7-point; up to 129 as memory allows); 0 skips 3-D", NULL, sizes3d, &nsizes3d, &set3d));
+  PetscCall(PetscOptionsInt("-onelevel_max_n3d", "largest 3-D n for icc0/jacobi", NULL, onelevel_max3d, &onelevel_max3d, NULL));
   PetscCall(PetscOptionsString("-families", "comma-separated families", NULL, fams, fams, sizeof(fams), NULL));
   PetscCall(PetscOptionsString("-methods", "comma-separated methods", NULL, meth, meth, sizeof(meth), NULL));
   PetscCall(PetscOptionsInt("-onelevel_max_n", "largest n for icc0/jacobi (thousands of iterations)", NULL, onelevel_max, &onelevel_max, NULL));
@@ -75,6 +78,9 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsString("-json", "write the results as JSON here", NULL, json, json, sizeof(json), NULL));
   PetscOptionsEnd();
   if (!set) nsizes = 4;
+  if (!set3d) nsizes3d = 2;
+  if (nsizes == 1 && sizes[0] == 0) nsizes = 0;
+  if (nsizes3d == 1 && sizes3d[0] == 0) nsizes3d = 0;
 
   PetscCall(StreamTriad(stream_n, 10, &stream));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "STREAM triad (%d rank(s), %" PetscInt_FMT " doubles per array): %.1f GB/s\n\n", (int)size, stream_n, (double)stream));
@@ -86,16 +92,20 @@ int main(int argc, char **argv)
     PetscCheck(fj, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", json);
     fprintf(fj, "{\"nprocs\": %d, \"stream_triad_gbs\": %.3f, \"rtol\": %g, \"results\": [\n", (int)size, (double)stream, (double)rtol);
   }
-  for (PetscInt fi = 0; fi < 2; fi++) {
-    const SkuaPDEFamily f = fi ? SKUA_PDE_DARCY : SKUA_PDE_POISSON;
+  for (PetscInt dfi = 0; dfi < 4; dfi++) {
+    const PetscInt      dim = dfi < 2 ? 2 : 3;
+    const SkuaPDEFamily f   = dfi % 2 ? SKUA_PDE_DARCY : SKUA_PDE_POISSON;
+    char                label[32];
     if (!strstr(fams, SkuaPDEFamilies[f])) continue;
-    for (PetscInt s = 0; s < nsizes; s++) {
+    PetscCall(PetscSNPrintf(label, sizeof(label), "%s%s", SkuaPDEFamilies[f], dim == 3 ? "3d" : ""));
+    for (PetscInt s = 0; s < (dim == 3 ? nsizes3d : nsizes); s++) {
       SkuaPDE        pde;
       DM             da;
       Mat            A;
       Vec            b, x;
       PetscReal     *fields[1];
-      const PetscInt n = sizes[s];
+      const PetscInt n = dim == 3 ? sizes3d[s] : sizes[s];
+      PetscInt       nn;
       MatInfo        info;
       PetscReal      mvbytes, tmv;
       PetscLogDouble t0, t1;
@@ -103,18 +113,20 @@ int main(int argc, char **argv)
       PetscCall(SkuaPDECreate(PETSC_COMM_WORLD, &pde));
       PetscCall(SkuaPDESetFamily(pde, f));
       PetscCall(SkuaPDESetSize(pde, n));
+      PetscCall(SkuaPDESetDimension(pde, dim));
       PetscCall(SkuaPDESetUp(pde));
+      PetscCall(SkuaPDEGetNumNodes(pde, &nn));
       PetscCall(SkuaPDEGetDM(pde, &da));
       PetscCall(DMCreateMatrix(da, &A));
       PetscCall(DMCreateGlobalVector(da, &b));
       PetscCall(VecDuplicate(b, &x));
-      PetscCall(PetscMalloc1(n * n, &fields[0]));
+      PetscCall(PetscMalloc1(nn, &fields[0]));
       PetscCall(SkuaPDESampleFields(pde, 0, fields));
       PetscCall(SkuaPDEAssemble(pde, fields, A, b));
       if (f == SKUA_PDE_POISSON && rhs_one) PetscCall(VecSet(b, 1.0));
       /* one fine MatMult: 8-byte values + 4-byte column indices per nonzero, row pointers, read x, write y */
       PetscCall(MatGetInfo(A, MAT_GLOBAL_SUM, &info));
-      mvbytes = 12.0 * info.nz_used + (4.0 + 16.0) * (PetscReal)n * n;
+      mvbytes = 12.0 * info.nz_used + (4.0 + 16.0) * (PetscReal)nn;
       PetscCall(MatMult(A, b, x));
       PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
       PetscCall(PetscTime(&t0));
@@ -127,7 +139,7 @@ int main(int argc, char **argv)
            (~1 s at n = 2049 here); later samples of a sequence do not. Pay it once, untimed. */
         KSP wksp;
         PetscCall(KSPCreate(PETSC_COMM_WORLD, &wksp));
-        PetscCall(KSPSetOptionsPrefix(wksp, "bwarm_"));
+        PetscCall(KSPSetOptionsPrefix(wksp, dim == 3 ? "d3bwarm_" : "bwarm_"));
         PetscCall(KSPSetOperators(wksp, A, A));
         PetscCall(KSPSetType(wksp, KSPCG));
         PetscCall(SkuaMGSetType(wksp, SKUA_MG_GEOMETRIC));
@@ -142,7 +154,7 @@ int main(int argc, char **argv)
         KSPConvergedReason reason;
         PetscLogDouble     ts0, ts1, ts2;
         PetscReal          setup, solve, bw;
-        char               opt[64];
+        char               opt[64], prefix[64];
 
         if (!strstr(meth, methods[m].name)) continue;
         /* "geometric" is a prefix of "geometric-galerkin": match whole list items */
@@ -153,14 +165,17 @@ int main(int argc, char **argv)
           for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) found = (PetscBool)(found || !strcmp(tok, methods[m].name));
           if (!found) continue;
         }
-        if (methods[m].onelevel && n > onelevel_max) continue;
+        if (methods[m].onelevel && n > (dim == 3 ? onelevel_max3d : onelevel_max)) continue;
         PetscCall(KSPCreate(PETSC_COMM_WORLD, &ksp));
-        PetscCall(KSPSetOptionsPrefix(ksp, methods[m].prefix));
+        /* 3-D gets its own prefix: the 2-D presets' option entries (e.g. BoomerAMG's 0.25 threshold) are in the
+           database under the 2-D prefix and would otherwise count as user settings for the 3-D KSP */
+        PetscCall(PetscSNPrintf(prefix, sizeof(prefix), "%s%s", dim == 3 ? "d3" : "", methods[m].prefix));
+        PetscCall(KSPSetOptionsPrefix(ksp, prefix));
         PetscCall(KSPSetOperators(ksp, A, A));
         PetscCall(KSPSetType(ksp, KSPCG));
         PetscCall(KSPSetTolerances(ksp, rtol, 1e-50, PETSC_DEFAULT, 100000));
         if (methods[m].galerkin) {
-          PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%sskua_mg_galerkin", methods[m].prefix));
+          PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%sskua_mg_galerkin", prefix));
           PetscCall(PetscOptionsSetValue(NULL, opt, "true"));
         }
         PetscCall(VecZeroEntries(x));
@@ -186,9 +201,9 @@ int main(int argc, char **argv)
         setup = ts1 - ts0;
         solve = ts2 - ts1;
         bw    = its * mvbytes / solve / 1e9;
-        PetscCall(PetscPrintf(PETSC_COMM_WORLD, "| %s | %" PetscInt_FMT " | %s | %" PetscInt_FMT "%s | %.3f | %.3f | %.3f | %.1f | %.2f | %.1f |\n", SkuaPDEFamilies[f], n, methods[m].name, its, reason > 0 ? "" : " (not converged)", setup, solve, (setup + solve) / ((PetscReal)n * n) * 1e6, (double)bw, (double)(bw / stream), (double)(solve / PetscMax(its, 1) / tmv)));
+        PetscCall(PetscPrintf(PETSC_COMM_WORLD, "| %s | %" PetscInt_FMT " | %s | %" PetscInt_FMT "%s | %.3f | %.3f | %.3f | %.1f | %.2f | %.1f |\n", label, n, methods[m].name, its, reason > 0 ? "" : " (not converged)", setup, solve, (setup + solve) / ((PetscReal)nn) * 1e6, (double)bw, (double)(bw / stream), (double)(solve / PetscMax(its, 1) / tmv)));
         if (fj) {
-          fprintf(fj, "%s  {\"family\": \"%s\", \"n\": %d, \"method\": \"%s\", \"its\": %d, \"converged\": %s, \"setup_s\": %.6f, \"solve_s\": %.6f, \"s_per_munknowns\": %.6f, \"solve_bw_gbs\": %.3f, \"bw_over_stream\": %.4f, \"matmult_s\": %.6g, \"matmult_bytes\": %.0f}", first ? "" : ",\n", SkuaPDEFamilies[f], (int)n, methods[m].name, (int)its, reason > 0 ? "true" : "false", setup, solve, (setup + solve) / ((double)n * n) * 1e6, (double)bw, (double)(bw / stream), (double)tmv, (double)mvbytes);
+          fprintf(fj, "%s  {\"family\": \"%s\", \"dim\": %d, \"n\": %d, \"unknowns\": %d, \"method\": \"%s\", \"its\": %d, \"converged\": %s, \"setup_s\": %.6f, \"solve_s\": %.6f, \"s_per_munknowns\": %.6f, \"solve_bw_gbs\": %.3f, \"bw_over_stream\": %.4f, \"matmult_s\": %.6g, \"matmult_bytes\": %.0f}", first ? "" : ",\n", SkuaPDEFamilies[f], (int)dim, (int)n, (int)nn, methods[m].name, (int)its, reason > 0 ? "true" : "false", setup, solve, (setup + solve) / ((double)nn) * 1e6, (double)bw, (double)(bw / stream), (double)tmv, (double)mvbytes);
           first = PETSC_FALSE;
           fflush(fj);
         }

@@ -1,4 +1,4 @@
-/* Geometric multigrid hierarchy for the 2-D PDE families: DMDA levels, bilinear interpolation, coefficient restriction, re-discretisation. */
+/* Geometric multigrid hierarchy for the 2-D and 3-D PDE families: DMDA levels, bi/trilinear interpolation, coefficient restriction, re-discretisation. */
 #include "mgimpl.h"
 
 /* Grids hold n interior nodes at (i+1)/(n+1) (Dirichlet nodes eliminated, docs/pde.md). An odd n nests
@@ -78,6 +78,69 @@ static PetscErrorCode CreateInterpolation(DM daf, PetscInt nf, DM dac, PetscInt 
   PetscFunctionReturn(0);
 }
 
+/* The 3-D version: trilinear, the tensor product of Interp1D in x, y and z (up to 8 entries a row). */
+static PetscErrorCode CreateInterpolation3d(DM daf, PetscInt nf, DM dac, PetscInt nc, Mat *P)
+{
+  MPI_Comm     comm;
+  AO           ao;
+  PetscInt     xs, ys, zs, xm, ym, zm, cxm, cym, czm, rstart, total = 0, *lo, *cols, *cnt, nloc;
+  PetscReal   *th;
+  PetscScalar *vals;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetComm((PetscObject)daf, &comm));
+  PetscCall(DMDAGetCorners(daf, &xs, &ys, &zs, &xm, &ym, &zm));
+  PetscCall(DMDAGetCorners(dac, NULL, NULL, NULL, &cxm, &cym, &czm));
+  nloc = xm * ym * zm;
+  PetscCall(MatCreateAIJ(comm, nloc, cxm * cym * czm, nf * nf * nf, nc * nc * nc, 8, NULL, 8, NULL, P));
+  PetscCall(MatGetOwnershipRange(*P, &rstart, NULL));
+  PetscCall(PetscMalloc2(nf, &lo, nf, &th));
+  for (PetscInt i = 0; i < nf; i++) Interp1D(nf, nc, i, &lo[i], &th[i]);
+  PetscCall(PetscMalloc3(8 * nloc, &cols, 8 * nloc, &vals, nloc, &cnt));
+  for (PetscInt k = zs; k < zs + zm; k++) {
+    for (PetscInt j = ys; j < ys + ym; j++) {
+      for (PetscInt i = xs; i < xs + xm; i++) {
+        const PetscInt m = ((k - zs) * ym + (j - ys)) * xm + (i - xs);
+        cnt[m]           = 0;
+        for (PetscInt d = 0; d < 2; d++) {
+          const PetscInt  kc = lo[k] + d;
+          const PetscReal wz = d ? th[k] : 1.0 - th[k];
+          if (kc < 0 || kc >= nc || wz == 0.0) continue;
+          for (PetscInt b = 0; b < 2; b++) {
+            const PetscInt  jc = lo[j] + b;
+            const PetscReal wy = b ? th[j] : 1.0 - th[j];
+            if (jc < 0 || jc >= nc || wy == 0.0) continue;
+            for (PetscInt a = 0; a < 2; a++) {
+              const PetscInt  ic = lo[i] + a;
+              const PetscReal wx = a ? th[i] : 1.0 - th[i];
+              if (ic < 0 || ic >= nc || wx == 0.0) continue;
+              cols[total]   = (kc * nc + jc) * nc + ic; /* natural order; mapped to the coarse DMDA's order below */
+              vals[total++] = wx * wy * wz;
+              cnt[m]++;
+            }
+          }
+        }
+      }
+    }
+  }
+  PetscCall(DMDAGetAO(dac, &ao));
+  PetscCall(AOApplicationToPetsc(ao, total, cols));
+  PetscCall(MatSetOption(*P, MAT_SORTED_FULL, PETSC_TRUE));
+  PetscCall(MatSetOption(*P, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
+  total = 0;
+  for (PetscInt m = 0; m < nloc; m++) {
+    const PetscInt row = rstart + m;
+    PetscCall(PetscSortIntWithScalarArray(cnt[m], cols + total, vals + total));
+    PetscCall(MatSetValues(*P, 1, &row, cnt[m], cols + total, vals + total, INSERT_VALUES));
+    total += cnt[m];
+  }
+  PetscCall(MatAssemblyBegin(*P, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(*P, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscFree3(cols, vals, cnt));
+  PetscCall(PetscFree2(lo, th));
+  PetscFunctionReturn(0);
+}
+
 /* Coarse coefficient at coarse node (I,J): the average of the fine values weighted by the interpolation
    weights P(fine, (I,J)), i.e. the normalised transpose of P (full weighting on nested grids). The coarse
    operator then forms harmonic face means of these nodal values, as the fine one does. Arithmetic nodal
@@ -124,9 +187,65 @@ static PetscErrorCode RestrictField(PetscInt nf, const PetscReal *f, PetscInt nc
   PetscFunctionReturn(0);
 }
 
-/* scale * [ sum_q k_pq (u_p - u_q)/h^2 + c_p u_p ] on an n x n level with the families' own stencil. The scale
-   ((n0+1)/(n+1))^2 makes a re-discretised operator match the Galerkin product P^T A P of the rows-scaled-by-1/h^2
-   fine operator, so PCMG may restrict with P^T unscaled. */
+static inline PetscReal AverageForward(SkuaMGAverage avg, PetscReal v)
+{
+  return avg == SKUA_MG_AVERAGE_HARMONIC ? 1.0 / v : (avg == SKUA_MG_AVERAGE_GEOMETRIC ? PetscLogReal(v) : v);
+}
+
+static inline PetscReal AverageBack(SkuaMGAverage avg, PetscReal mean)
+{
+  return avg == SKUA_MG_AVERAGE_HARMONIC ? 1.0 / mean : (avg == SKUA_MG_AVERAGE_GEOMETRIC ? PetscExpReal(mean) : mean);
+}
+
+/* The 3-D version of RestrictField: weights of the trilinear P. */
+static PetscErrorCode RestrictField3d(PetscInt nf, const PetscReal *f, PetscInt nc, SkuaMGAverage avg, PetscReal *fc)
+{
+  const PetscInt ncc = nc * nc * nc;
+  PetscInt      *lo;
+  PetscReal     *th, *sw;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc3(nf, &lo, nf, &th, ncc, &sw));
+  for (PetscInt i = 0; i < nf; i++) Interp1D(nf, nc, i, &lo[i], &th[i]);
+  PetscCall(PetscArrayzero(sw, ncc));
+  PetscCall(PetscArrayzero(fc, ncc));
+  for (PetscInt k = 0; k < nf; k++) {
+    for (PetscInt j = 0; j < nf; j++) {
+      for (PetscInt i = 0; i < nf; i++) {
+        const PetscReal v = f[(k * nf + j) * nf + i];
+        PetscReal       t;
+
+        if (avg != SKUA_MG_AVERAGE_ARITHMETIC) PetscCheck(v > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Coefficient %g at node (%" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT ") is not positive; %s averaging (-skua_mg_average) needs K > 0, use arithmetic", (double)v, i, j, k, SkuaMGAverages[avg]);
+        t = AverageForward(avg, v);
+        for (PetscInt d = 0; d < 2; d++) {
+          const PetscInt  kc = lo[k] + d;
+          const PetscReal wz = d ? th[k] : 1.0 - th[k];
+          if (kc < 0 || kc >= nc || wz == 0.0) continue;
+          for (PetscInt b = 0; b < 2; b++) {
+            const PetscInt  jc = lo[j] + b;
+            const PetscReal wy = b ? th[j] : 1.0 - th[j];
+            if (jc < 0 || jc >= nc || wy == 0.0) continue;
+            for (PetscInt a = 0; a < 2; a++) {
+              const PetscInt  ic = lo[i] + a;
+              const PetscReal w  = (a ? th[i] : 1.0 - th[i]) * wy * wz;
+              if (ic < 0 || ic >= nc || w == 0.0) continue;
+              fc[(kc * nc + jc) * nc + ic] += w * t;
+              sw[(kc * nc + jc) * nc + ic] += w;
+            }
+          }
+        }
+      }
+    }
+  }
+  for (PetscInt m = 0; m < ncc; m++) fc[m] = AverageBack(avg, fc[m] / sw[m]);
+  PetscCall(PetscFree3(lo, th, sw));
+  PetscFunctionReturn(0);
+}
+
+/* scale * [ sum_q k_pq (u_p - u_q)/h^2 + c_p u_p ] on an n^dim level with the families' own stencil. The scale
+   ((n0+1)/(n+1))^dim makes a re-discretised operator match the Galerkin product P^T A P of the rows-scaled-by-1/h^2
+   fine operator (P's column sums are (H/h)^dim and P^T L_h P ~ (H/h)^(dim-2) L_H for the unscaled stencil L), so
+   PCMG may restrict with P^T unscaled. */
 static PetscErrorCode AssembleLevel(DM da, PetscInt n, const PetscReal *K, const PetscReal *c, PetscReal cconst, PetscReal scale, Mat A)
 {
   PetscFunctionBegin;
@@ -146,12 +265,15 @@ PetscErrorCode SkuaMGHierarchyCreate(SkuaMG_Ctx *mg, SkuaPDE pde)
   DM          da0;
   MPI_Comm    comm;
   PetscMPIInt size;
-  PetscInt    n0, sizes[64], L = 1, maxL;
+  PetscInt    n0, sizes[64], L = 1, maxL, coarse_n;
   PetscReal   dt;
 
   PetscFunctionBegin;
   PetscCall(SkuaPDEGetDM(pde, &da0));
   PetscCall(SkuaPDEGetSize(pde, &n0));
+  PetscCall(SkuaPDEGetDimension(pde, &mg->dim));
+  /* a coarse 3-D grid costs n^3 unknowns and its LU much more: stop at 5..11 per side instead of 7..15 */
+  coarse_n = mg->coarse_n > 0 ? mg->coarse_n : (mg->dim == 3 ? 5 : 7);
   PetscCall(SkuaPDEGetFamily(pde, &mg->family));
   PetscCall(SkuaPDEGetHeat(pde, NULL, NULL, &dt));
   PetscCall(PetscObjectGetComm((PetscObject)da0, &comm));
@@ -163,7 +285,7 @@ PetscErrorCode SkuaMGHierarchyCreate(SkuaMG_Ctx *mg, SkuaPDE pde)
   while (L < maxL) {
     const PetscInt nc = CoarserSize(sizes[L - 1]);
     if (nc < 1 || nc < size) break;
-    if (mg->levels_req <= 0 && nc < mg->coarse_n) break;
+    if (mg->levels_req <= 0 && nc < coarse_n) break;
     sizes[L++] = nc;
   }
   if (mg->levels_req > L) PetscCall(PetscInfo(NULL, "-skua_mg_levels %" PetscInt_FMT " reduced to %" PetscInt_FMT ": grid %" PetscInt_FMT " cannot be coarsened further on %d ranks\n", mg->levels_req, L, sizes[L - 1], (int)size));
@@ -178,20 +300,24 @@ PetscErrorCode SkuaMGHierarchyCreate(SkuaMG_Ctx *mg, SkuaPDE pde)
   PetscCall(PetscObjectReference((PetscObject)da0));
   mg->da[0] = da0;
   for (PetscInt k = 1; k < L; k++) {
-    PetscCall(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, sizes[k], sizes[k], PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, &mg->da[k]));
+    if (mg->dim == 3) PetscCall(DMDACreate3d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, sizes[k], sizes[k], sizes[k], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, NULL, &mg->da[k]));
+    else PetscCall(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, sizes[k], sizes[k], PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, &mg->da[k]));
     PetscCall(DMSetMatType(mg->da[k], MATAIJ));
     PetscCall(DMSetUp(mg->da[k]));
     if (!mg->galerkin) {
       PetscCall(DMCreateMatrix(mg->da[k], &mg->A[k]));
-      if (HasDiffusionField(mg->family)) PetscCall(PetscMalloc1(sizes[k] * sizes[k], &mg->K[k]));
-      if (mg->type == SKUA_MG_SHIFTED) PetscCall(PetscMalloc1(sizes[k] * sizes[k], &mg->c[k]));
+      if (HasDiffusionField(mg->family)) PetscCall(PetscMalloc1(SkuaMGNodes(mg, sizes[k]), &mg->K[k]));
+      if (mg->type == SKUA_MG_SHIFTED) PetscCall(PetscMalloc1(SkuaMGNodes(mg, sizes[k]), &mg->c[k]));
     }
   }
-  for (PetscInt k = 0; k + 1 < L; k++) PetscCall(CreateInterpolation(mg->da[k], sizes[k], mg->da[k + 1], sizes[k + 1], &mg->P[k]));
+  for (PetscInt k = 0; k + 1 < L; k++) {
+    if (mg->dim == 3) PetscCall(CreateInterpolation3d(mg->da[k], sizes[k], mg->da[k + 1], sizes[k + 1], &mg->P[k]));
+    else PetscCall(CreateInterpolation(mg->da[k], sizes[k], mg->da[k + 1], sizes[k + 1], &mg->P[k]));
+  }
   if (mg->type == SKUA_MG_SHIFTED) {
     PetscCall(DMCreateMatrix(da0, &mg->A[0]));
     PetscCall(PetscObjectSetName((PetscObject)mg->A[0], "skua_mg_shifted_operator"));
-    PetscCall(PetscMalloc1(n0 * n0, &mg->c[0]));
+    PetscCall(PetscMalloc1(SkuaMGNodes(mg, n0), &mg->c[0]));
   }
   PetscFunctionReturn(0);
 }
@@ -201,22 +327,23 @@ PetscErrorCode SkuaMGHierarchyCreate(SkuaMG_Ctx *mg, SkuaPDE pde)
    their structures and only redo numeric work). */
 PetscErrorCode SkuaMGHierarchyUpdate(SkuaMG_Ctx *mg, SkuaPDE pde, PetscReal *const *fields)
 {
-  const PetscInt n0 = mg->n[0];
+  const PetscInt n0 = mg->n[0], nn0 = SkuaMGNodes(mg, n0);
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(SKUAMG_Rediscretize, 0, 0, 0, 0));
   if (mg->type == SKUA_MG_SHIFTED) {
     /* M = -lap + beta kappa^2: the same Laplacian, the sign of the reaction term flipped and scaled */
-    for (PetscInt m = 0; m < n0 * n0; m++) mg->c[0][m] = mg->shift * fields[0][m] * fields[0][m];
+    for (PetscInt m = 0; m < nn0; m++) mg->c[0][m] = mg->shift * fields[0][m] * fields[0][m];
     PetscCall(AssembleLevel(mg->da[0], n0, NULL, mg->c[0], 0.0, 1.0, mg->A[0]));
   }
   if (!mg->galerkin) {
     for (PetscInt k = 1; k < mg->nlevels; k++) {
       const PetscReal r = (PetscReal)(n0 + 1) / (PetscReal)(mg->n[k] + 1);
-      if (mg->K[k]) PetscCall(RestrictField(mg->n[k - 1], k == 1 ? fields[0] : mg->K[k - 1], mg->n[k], mg->average, mg->K[k]));
+      PetscErrorCode (*restrict_field)(PetscInt, const PetscReal *, PetscInt, SkuaMGAverage, PetscReal *) = mg->dim == 3 ? RestrictField3d : RestrictField;
+      if (mg->K[k]) PetscCall(restrict_field(mg->n[k - 1], k == 1 ? fields[0] : mg->K[k - 1], mg->n[k], mg->average, mg->K[k]));
       /* the reaction term is a mass-like quantity: arithmetic mean */
-      if (mg->c[k]) PetscCall(RestrictField(mg->n[k - 1], mg->c[k - 1], mg->n[k], SKUA_MG_AVERAGE_ARITHMETIC, mg->c[k]));
-      PetscCall(AssembleLevel(mg->da[k], mg->n[k], mg->K[k], mg->c[k], mg->cconst, r * r, mg->A[k]));
+      if (mg->c[k]) PetscCall(restrict_field(mg->n[k - 1], mg->c[k - 1], mg->n[k], SKUA_MG_AVERAGE_ARITHMETIC, mg->c[k]));
+      PetscCall(AssembleLevel(mg->da[k], mg->n[k], mg->K[k], mg->c[k], mg->cconst, mg->dim == 3 ? r * r * r : r * r, mg->A[k]));
     }
   }
   mg->nupdate++;
@@ -266,7 +393,7 @@ PetscErrorCode SkuaMGHierarchyAttach(SkuaMG_Ctx *mg, PC pc)
   PetscCall(PCMGGetCoarseSolve(pc, &s));
   PetscCall(KSPSetType(s, KSPPREONLY));
   PetscCall(KSPGetPC(s, &spc));
-  PetscCall(PCSetType(spc, PCREDUNDANT)); /* LU of the 7..15^2 coarse grid on every rank: no communication inside the solve */
+  PetscCall(PCSetType(spc, PCREDUNDANT)); /* LU of the 7..15^2 (5..11^3) coarse grid on every rank: no communication inside the solve */
   PetscCall(KSPSetFromOptions(s));
   PetscFunctionReturn(0);
 }

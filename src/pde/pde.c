@@ -1,4 +1,4 @@
-/* SkuaPDE object: life cycle, options, DMDA, natural-order transfers; families live in families.c. */
+/* SkuaPDE object: life cycle, options, 2-D/3-D DMDA, natural-order transfers; families live in families.c. */
 #include "pdeimpl.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -40,6 +40,7 @@ PetscErrorCode SkuaPDECreate(MPI_Comm comm, SkuaPDE *pde)
   p->family   = SKUA_PDE_DARCY;
   p->ops      = SkuaPDEFamilyOps(p->family);
   p->n        = 64;
+  p->dim      = 2;
   p->seed     = 0;
   p->k0       = 20.0;
   p->contrast = 100.0;
@@ -103,6 +104,29 @@ PetscErrorCode SkuaPDEGetSize(SkuaPDE pde, PetscInt *n)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SkuaPDESetDimension(SkuaPDE pde, PetscInt dim)
+{
+  PetscFunctionBegin;
+  SkuaPDECheckNotSetUp(pde, "SkuaPDESetDimension()");
+  PetscCheck(dim == 2 || dim == 3, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "Dimension %" PetscInt_FMT " (option -pde_dim) must be 2 or 3", dim);
+  pde->dim = dim;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaPDEGetDimension(SkuaPDE pde, PetscInt *dim)
+{
+  PetscFunctionBegin;
+  *dim = pde->dim;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SkuaPDEGetNumNodes(SkuaPDE pde, PetscInt *nn)
+{
+  PetscFunctionBegin;
+  *nn = pde->dim == 3 ? pde->n * pde->n * pde->n : pde->n * pde->n;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SkuaPDESetSeed(SkuaPDE pde, uint64_t seed)
 {
   PetscFunctionBegin;
@@ -128,7 +152,7 @@ PetscErrorCode SkuaPDEGetGRFParams(SkuaPDE pde, SkuaGRFParams *p)
 {
   PetscFunctionBegin;
   *p = pde->grf;
-  if (p->sigma <= 0) p->sigma = PetscPowReal(p->tau, p->alpha - 1.0);
+  if (p->sigma <= 0) p->sigma = SkuaGRFDefaultSigma(p, pde->dim);
   PetscFunctionReturn(0);
 }
 
@@ -187,6 +211,9 @@ PetscErrorCode SkuaPDECheckParams(SkuaPDE pde)
 
   PetscFunctionBegin;
   PetscCheck(pde->n >= 1, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "Grid size n = %" PetscInt_FMT " (option -pde_n) must be >= 1", pde->n);
+  PetscCheck(pde->dim == 2 || pde->dim == 3, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "Dimension %" PetscInt_FMT " (option -pde_dim) must be 2 or 3", pde->dim);
+  PetscCheck(pde->dim == 2 || pde->n <= 1290, pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "Grid size n = %" PetscInt_FMT " (option -pde_n) is too large for -pde_dim 3: n^3 must fit a 32-bit PetscInt (n <= 1290)", pde->n);
+  pde->nn = pde->dim == 3 ? pde->n * pde->n * pde->n : pde->n * pde->n;
   PetscCheck(g->alpha > 0 && !PetscIsInfOrNanReal(g->alpha), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "GRF exponent %g (option -grf_alpha) must be finite and > 0, e.g. 2 or 2.5", (double)g->alpha);
   PetscCheck(g->tau >= 0 && !PetscIsInfOrNanReal(g->tau), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "GRF inverse length %g (option -grf_tau) must be finite and >= 0, e.g. 3 or 7", (double)g->tau);
   PetscCheck(!PetscIsInfOrNanReal(g->sigma), pde->comm, PETSC_ERR_ARG_OUTOFRANGE, "GRF amplitude (option -grf_sigma) must be finite; <= 0 selects tau^(alpha-1)");
@@ -201,8 +228,8 @@ PetscErrorCode SkuaPDECheckParams(SkuaPDE pde)
 PetscErrorCode SkuaPDESetFromOptions(SkuaPDE pde)
 {
   char          family[64], seedstr[64];
-  PetscBool     flg, nflg, sflg;
-  PetscInt      n = pde->n;
+  PetscBool     flg, nflg, sflg, dflg;
+  PetscInt      n = pde->n, dim = pde->dim;
   SkuaGRFParams g = pde->grf;
 
   PetscFunctionBegin;
@@ -213,6 +240,7 @@ PetscErrorCode SkuaPDESetFromOptions(SkuaPDE pde)
   PetscOptionsBegin(pde->comm, NULL, "Skua PDE family options", "SkuaPDE");
   PetscCall(PetscOptionsString("-pde_family", "PDE family: darcy, poisson, helmholtz, heat", "SkuaPDESetFamilyName", family, family, sizeof(family), &flg));
   PetscCall(PetscOptionsInt("-pde_n", "Interior nodes per direction (h = 1/(n+1))", "SkuaPDESetSize", n, &n, &nflg));
+  PetscCall(PetscOptionsInt("-pde_dim", "Space dimension: 2 (n x n grid, 5-point) or 3 (n x n x n grid, 7-point)", "SkuaPDESetDimension", dim, &dim, &dflg));
   PetscCall(PetscOptionsString("-seed", "Random seed (unsigned 64-bit integer)", "SkuaPDESetSeed", seedstr, seedstr, sizeof(seedstr), &sflg));
   PetscCall(PetscOptionsReal("-grf_alpha", "GRF smoothness exponent alpha", "SkuaPDESetGRFParams", g.alpha, &g.alpha, NULL));
   PetscCall(PetscOptionsReal("-grf_tau", "GRF inverse length scale tau", "SkuaPDESetGRFParams", g.tau, &g.tau, NULL));
@@ -227,6 +255,7 @@ PetscErrorCode SkuaPDESetFromOptions(SkuaPDE pde)
   PetscOptionsEnd();
   if (flg) PetscCall(SkuaPDESetFamilyName(pde, family));
   if (nflg) PetscCall(SkuaPDESetSize(pde, n));
+  if (dflg) PetscCall(SkuaPDESetDimension(pde, dim));
   if (sflg) {
     char              *end;
     unsigned long long v;
@@ -247,10 +276,12 @@ PetscErrorCode SkuaPDESetUp(SkuaPDE pde)
   if (pde->setupcalled) PetscFunctionReturn(0);
   PetscCall(SkuaPDECheckParams(pde));
   /* No DMSetFromOptions: -da_grid_x would silently break the n that the fields were sampled for. */
-  PetscCall(DMDACreate2d(pde->comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, pde->n, pde->n, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, &pde->da));
+  if (pde->dim == 3) PetscCall(DMDACreate3d(pde->comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, pde->n, pde->n, pde->n, PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, NULL, &pde->da));
+  else PetscCall(DMDACreate2d(pde->comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, pde->n, pde->n, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, &pde->da));
   PetscCall(DMSetMatType(pde->da, MATAIJ));
   PetscCall(DMSetUp(pde->da));
-  PetscCall(DMDASetUniformCoordinates(pde->da, h, 1.0 - h, h, 1.0 - h, 0.0, 0.0));
+  if (pde->dim == 3) PetscCall(DMDASetUniformCoordinates(pde->da, h, 1.0 - h, h, 1.0 - h, h, 1.0 - h));
+  else PetscCall(DMDASetUniformCoordinates(pde->da, h, 1.0 - h, h, 1.0 - h, 0.0, 0.0));
   PetscCall(DMDASetFieldName(pde->da, 0, "u"));
   pde->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -266,7 +297,7 @@ PetscErrorCode SkuaPDEView(SkuaPDE pde, PetscViewer viewer)
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &iascii));
   if (!iascii) PetscFunctionReturn(0);
   PetscCall(SkuaPDEGetGRFParams(pde, &g));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "SkuaPDE: family %s, n = %" PetscInt_FMT " (h = 1/%" PetscInt_FMT "), seed %llu\n", pde->ops->name, pde->n, pde->n + 1, (unsigned long long)pde->seed));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "SkuaPDE: family %s, %" PetscInt_FMT "-D, n = %" PetscInt_FMT " (h = 1/%" PetscInt_FMT "), seed %llu\n", pde->ops->name, pde->dim, pde->n, pde->n + 1, (unsigned long long)pde->seed));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  GRF: alpha %g, tau %g, sigma %g\n", (double)g.alpha, (double)g.tau, (double)g.sigma));
   if (pde->family == SKUA_PDE_HELMHOLTZ) PetscCall(PetscViewerASCIIPrintf(viewer, "  helmholtz k0 %g\n", (double)pde->k0));
   if (pde->family == SKUA_PDE_HEAT) PetscCall(PetscViewerASCIIPrintf(viewer, "  heat contrast %g, steps %" PetscInt_FMT ", dt %g\n", (double)pde->contrast, pde->steps, (double)pde->dt));
@@ -301,25 +332,22 @@ PetscErrorCode SkuaPDESampleFields(SkuaPDE pde, PetscInt sample, PetscReal *cons
   PetscFunctionBegin;
   PetscCheck(sample >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Sample index %" PetscInt_FMT " must be >= 0", sample);
   PetscCall(SkuaPDECheckParams(pde));
-  for (PetscInt f = 0; f < pde->ops->nfields; f++) PetscCheck(fields[f], PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Field array %" PetscInt_FMT " (%s) is NULL; allocate n*n reals per field", f, pde->ops->fieldnames[f]);
+  for (PetscInt f = 0; f < pde->ops->nfields; f++) PetscCheck(fields[f], PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Field array %" PetscInt_FMT " (%s) is NULL; allocate n^dim reals per field (SkuaPDEGetNumNodes)", f, pde->ops->fieldnames[f]);
   PetscCall(pde->ops->samplefields(pde, sample, fields));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode SkuaPDEAssemble(SkuaPDE pde, PetscReal *const *fields, Mat A, Vec b)
 {
-  PetscScalar **barr;
-  PetscInt      M, N;
+  PetscInt M, N;
 
   PetscFunctionBegin;
   SkuaPDECheckSetUp(pde, "SkuaPDEAssemble()");
   PetscCall(MatGetSize(A, &M, &N));
-  PetscCheck(M == pde->n * pde->n && N == M, pde->comm, PETSC_ERR_ARG_SIZ, "Matrix is %" PetscInt_FMT " x %" PetscInt_FMT ", expected %" PetscInt_FMT "^2 rows and columns; create it with DMCreateMatrix() on SkuaPDEGetDM()", M, N, pde->n);
+  PetscCheck(M == pde->nn && N == M, pde->comm, PETSC_ERR_ARG_SIZ, "Matrix is %" PetscInt_FMT " x %" PetscInt_FMT ", expected %" PetscInt_FMT "^%" PetscInt_FMT " rows and columns; create it with DMCreateMatrix() on SkuaPDEGetDM()", M, N, pde->n, pde->dim);
   for (PetscInt f = 0; f < pde->ops->nfields; f++) PetscCheck(fields[f], PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Field array %" PetscInt_FMT " (%s) is NULL", f, pde->ops->fieldnames[f]);
   PetscCall(PetscLogEventBegin(SKUAPDE_Assemble, 0, 0, 0, 0));
-  PetscCall(DMDAVecGetArray(pde->da, b, &barr));
-  PetscCall(pde->ops->assemble(pde, fields, A, barr));
-  PetscCall(DMDAVecRestoreArray(pde->da, b, &barr));
+  PetscCall(pde->ops->assemble(pde, fields, A, b));
   PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
   PetscCall(PetscLogEventEnd(SKUAPDE_Assemble, 0, 0, 0, 0));
@@ -342,6 +370,18 @@ PetscErrorCode SkuaPDENaturalToGlobal(SkuaPDE pde, const PetscReal *nat, Vec g)
 
   PetscFunctionBegin;
   SkuaPDECheckSetUp(pde, "SkuaPDENaturalToGlobal()");
+  if (pde->dim == 3) {
+    PetscScalar ***a3;
+    PetscInt       zs, zm;
+    const PetscInt n = pde->n;
+    PetscCall(DMDAGetCorners(pde->da, &xs, &ys, &zs, &xm, &ym, &zm));
+    PetscCall(DMDAVecGetArray(pde->da, g, &a3));
+    for (PetscInt k = zs; k < zs + zm; k++)
+      for (PetscInt j = ys; j < ys + ym; j++)
+        for (PetscInt i = xs; i < xs + xm; i++) a3[k][j][i] = nat[(k * n + j) * n + i];
+    PetscCall(DMDAVecRestoreArray(pde->da, g, &a3));
+    PetscFunctionReturn(0);
+  }
   PetscCall(DMDAGetCorners(pde->da, &xs, &ys, NULL, &xm, &ym, NULL));
   PetscCall(DMDAVecGetArray(pde->da, g, &a));
   for (PetscInt j = ys; j < ys + ym; j++)
@@ -365,12 +405,12 @@ PetscErrorCode SkuaPDEGlobalToNatural(SkuaPDE pde, Vec g, PetscReal *nat)
   PetscCall(VecScatterBegin(pde->toall, pde->natural, pde->allnat, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecScatterEnd(pde->toall, pde->natural, pde->allnat, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecGetArrayRead(pde->allnat, &a));
-  PetscCall(PetscArraycpy(nat, a, pde->n * pde->n));
+  PetscCall(PetscArraycpy(nat, a, pde->nn));
   PetscCall(VecRestoreArrayRead(pde->allnat, &a));
   PetscFunctionReturn(0);
 }
 
-/* Sort the entries of each row by column (rows hold at most 5 entries, so insertion sort). */
+/* Sort the entries of each row by column (rows hold at most 7 entries, so insertion sort). */
 static void SortRow(PetscInt *c, PetscScalar *v, PetscInt m)
 {
   for (PetscInt a = 1; a < m; a++) {
@@ -390,7 +430,7 @@ static void SortRow(PetscInt *c, PetscScalar *v, PetscInt m)
 PetscErrorCode SkuaPDEGetNaturalCSR(SkuaPDE pde, Mat A, PetscInt *nnz, PetscInt **rowptr, PetscInt **colidx, PetscScalar **vals)
 {
   AO           ao;
-  PetscInt     rstart, rend, lnnz = 0, N = pde->n * pde->n, *lrow, *lcol, *grow = NULL, *gcol = NULL, *ptr = NULL, *cnt = NULL;
+  PetscInt     rstart, rend, lnnz = 0, N = pde->nn, *lrow, *lcol, *grow = NULL, *gcol = NULL, *ptr = NULL, *cnt = NULL;
   PetscScalar *lval, *gval = NULL;
   PetscMPIInt  rank, size, mycount, *counts = NULL, *displs = NULL;
   PetscInt     total = 0;

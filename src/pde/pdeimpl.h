@@ -14,8 +14,8 @@ typedef struct {
   PetscBool   timedependent;
   /* fill the natural-order fields of one sample (every rank, identical) */
   PetscErrorCode (*samplefields)(SkuaPDE, PetscInt, PetscReal *const *);
-  /* set the owned rows of A (INSERT_VALUES, no assembly) and the owned entries of b (DMDA array) */
-  PetscErrorCode (*assemble)(SkuaPDE, PetscReal *const *, Mat, PetscScalar **);
+  /* set the owned rows of A (INSERT_VALUES, no assembly) and the owned entries of b */
+  PetscErrorCode (*assemble)(SkuaPDE, PetscReal *const *, Mat, Vec);
 } SkuaPDEOps;
 
 struct _p_SkuaPDE {
@@ -23,6 +23,8 @@ struct _p_SkuaPDE {
   SkuaPDEFamily     family;
   const SkuaPDEOps *ops;
   PetscInt          n;
+  PetscInt          dim;      /* 2 or 3 */
+  PetscInt          nn;       /* n^dim, valid after SkuaPDECheckParams */
   uint64_t          seed;
   SkuaGRFParams     grf;
   PetscReal         k0;       /* helmholtz */
@@ -39,5 +41,9 @@ struct _p_SkuaPDE {
 
 PETSC_INTERN const SkuaPDEOps *SkuaPDEFamilyOps(SkuaPDEFamily);
 PETSC_INTERN PetscErrorCode    SkuaPDECheckParams(SkuaPDE);
+/* GRF of the PDE's dimension: SkuaGRFSample (2-D) or SkuaGRFSample3d */
+PETSC_INTERN PetscErrorCode    SkuaPDESampleGRF(SkuaPDE, PetscInt sample, PetscInt field_id, PetscReal *G);
+/* sigma <= 0 resolved: tau^(alpha - dim/2) */
+PETSC_INTERN PetscReal         SkuaGRFDefaultSigma(const SkuaGRFParams *, PetscInt dim);
 
 #endif

@@ -2,7 +2,8 @@
 """Independent check of src/pde: rebuild the fields (RNG + GRF) and the matrices from docs/pde.md alone.
 
 Usage: /usr/bin/python3 check_discretization.py PREFIX [family ...]
-PREFIX is the -dump_prefix given to test_pde; it wrote PREFIX_<family>_{meta.txt,fields,indptr,indices,data,b}.bin.
+PREFIX is the -dump_prefix given to test_pde; it wrote PREFIX_<family>_{meta.txt,fields,indptr,indices,data,b}.bin
+(2-D) and PREFIX_3d_<family>_* (3-D, -pde_dim 3); pass PREFIX_3d to check the 3-D dump (meta.txt says "dim 3").
 The GRF is evaluated by dense sine-matrix products (no FFT), the RNG by a numpy re-implementation of splitmix64.
 Exits 1 on any mismatch larger than 1e-12 (relative).
 """
@@ -48,6 +49,55 @@ def grf(n, alpha, tau, sigma, seed, sample, field_id):
     x = np.arange(1, n + 1) / (n + 1)
     S = np.sin(np.pi * np.outer(x, k))  # S[i, k-1] = sin(k pi x_i)
     return 2.0 * S @ c @ S.T  # [j, i]
+
+
+def grf3(n, alpha, tau, sigma, seed, sample, field_id):
+    """3-D: G[k, j, i] at ((i+1)h, (j+1)h, (k+1)h) = sum_{a,b,c} sqrt(lambda_abc) xi_abc 2^(3/2) sin sin sin."""
+    stream = (sample << 16) | field_id
+    xi = normals(seed, stream, n**3).reshape(n, n, n)  # [c-1, b-1, a-1]
+    k = np.arange(1, n + 1)
+    lam = sigma**2 * (np.pi**2 * (k[:, None, None] ** 2 + k[None, :, None] ** 2 + k[None, None, :] ** 2) + tau**2) ** (-alpha)
+    coef = np.sqrt(lam) * xi
+    x = np.arange(1, n + 1) / (n + 1)
+    S = np.sin(np.pi * np.outer(x, k))
+    return 2.0 * np.sqrt(2.0) * np.einsum("zc,yb,xa,cba->zyx", S, S, S, coef)
+
+
+def seven_point(n, diag, nbr):
+    """CSR from per-node coefficients [k, j, i] (natural order p = (k*n + j)*n + i); nbr maps (di, dj, dk) to the
+    coefficient array of that neighbour; neighbours outside the grid are dropped."""
+    idx = np.arange(n**3).reshape(n, n, n)
+    k, j, i = np.meshgrid(np.arange(n), np.arange(n), np.arange(n), indexing="ij")
+    rows, cols, vals = [idx.ravel()], [idx.ravel()], [diag.ravel()]
+    for (di, dj, dk), coef in nbr.items():
+        m = (i + di >= 0) & (i + di < n) & (j + dj >= 0) & (j + dj < n) & (k + dk >= 0) & (k + dk < n)
+        rows.append(idx[m])
+        cols.append((idx + di + dj * n + dk * n * n)[m])
+        vals.append(coef[m])
+    N = n**3
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(N, N))
+
+
+def diffusion3(K, h, shift):
+    """3-D: shift*u_p + sum over the 6 faces k_pq (u_p - u_q)/h^2, harmonic means, boundary faces use K_p."""
+    hm = lambda a, b: 2.0 * a * b / (a + b)
+    f = {d: K.copy() for d in ("w", "e", "s", "n", "d", "u")}
+    f["w"][:, :, 1:] = hm(K[:, :, 1:], K[:, :, :-1])
+    f["e"][:, :, :-1] = hm(K[:, :, :-1], K[:, :, 1:])
+    f["s"][:, 1:, :] = hm(K[:, 1:, :], K[:, :-1, :])
+    f["n"][:, :-1, :] = hm(K[:, :-1, :], K[:, 1:, :])
+    f["d"][1:, :, :] = hm(K[1:, :, :], K[:-1, :, :])
+    f["u"][:-1, :, :] = hm(K[:-1, :, :], K[1:, :, :])
+    diag = shift + sum(f.values()) / h**2
+    nbr = {(-1, 0, 0): -f["w"] / h**2, (1, 0, 0): -f["e"] / h**2, (0, -1, 0): -f["s"] / h**2,
+           (0, 1, 0): -f["n"] / h**2, (0, 0, -1): -f["d"] / h**2, (0, 0, 1): -f["u"] / h**2}
+    return seven_point(K.shape[0], diag, nbr)
+
+
+def laplacian3(n, h, c):
+    one = np.ones((n, n, n))
+    nbr = {d: -one / h**2 for d in ((-1, 0, 0), (1, 0, 0), (0, -1, 0), (0, 1, 0), (0, 0, -1), (0, 0, 1))}
+    return seven_point(n, np.broadcast_to(6.0 / h**2 - c, (n, n, n)), nbr)
 
 
 def read_meta(prefix, fam):
@@ -99,19 +149,25 @@ def check(prefix, fam):
     meta = read_meta(prefix, fam)
     n, seed, sample = int(meta["n"]), int(meta["seed"]), int(meta["sample"])
     alpha, tau, sigma = float(meta["alpha"]), float(meta["tau"]), float(meta["sigma"])
+    dim = int(meta.get("dim", 2))
     h = 1.0 / (n + 1)
     names = meta["fields"]
-    raw = np.fromfile(f"{prefix}_{fam}_fields.bin", dtype="<f8").reshape(len(names), n, n)
+    raw = np.fromfile(f"{prefix}_{fam}_fields.bin", dtype="<f8").reshape((len(names),) + (n,) * dim)
     fields = dict(zip(names, raw))
+    field, diff, lap = (grf3, diffusion3, laplacian3) if dim == 3 else (grf, diffusion, laplacian)
+    N = n**dim
+    if dim == 3:  # the documented default amplitude tau^(alpha - 3/2), unless -grf_sigma was given
+        check_sigma = abs(sigma - tau ** (alpha - 1.5)) <= 1e-14 * sigma
+        print(f"  {fam:9s} 3-D sigma {sigma:.6g} {'= tau^(alpha-3/2)' if check_sigma else '(user value)'}")
     indptr = np.fromfile(f"{prefix}_{fam}_indptr.bin", dtype="<i8")
     indices = np.fromfile(f"{prefix}_{fam}_indices.bin", dtype="<i8")
     data = np.fromfile(f"{prefix}_{fam}_data.bin", dtype="<f8")
     b = np.fromfile(f"{prefix}_{fam}_b.bin", dtype="<f8")
-    A = sp.csr_matrix((data, indices, indptr), shape=(n * n, n * n))
+    A = sp.csr_matrix((data, indices, indptr), shape=(N, N))
     fails = []
 
     # 1. fields from (seed, sample, field id) alone
-    G0 = grf(n, alpha, tau, sigma, seed, sample, 0)
+    G0 = field(n, alpha, tau, sigma, seed, sample, 0)
     if fam == "darcy":
         ref = {"K": np.exp(G0)}
     elif fam == "poisson":
@@ -119,32 +175,34 @@ def check(prefix, fam):
     elif fam == "helmholtz":
         ref = {"kappa": float(meta["k0"]) * (1.0 + 0.5 * np.tanh(G0))}
     else:
-        ref = {"K": np.where(G0 > 0, float(meta["contrast"]), 1.0), "u0": grf(n, alpha, tau, sigma, seed, sample, 1)}
+        ref = {"K": np.where(G0 > 0, float(meta["contrast"]), 1.0), "u0": field(n, alpha, tau, sigma, seed, sample, 1)}
     for name, r in ref.items():
         if fam == "heat" and name == "K":
             bad = (fields[name] != r) & (np.abs(G0) > 1e-12)  # a node with G ~ 0 may fall either way
             e = float(bad.sum())
         else:
             e = relerr(fields[name], r)
-        print(f"  {fam:9s} field {name:5s} vs numpy GRF: rel diff {e:.2e}")
+        print(f"  {fam:9s} {dim}-D field {name:5s} vs numpy GRF: rel diff {e:.2e}")
         if e > TOL:
             fails.append(f"field {name}")
 
     # 2. matrix and rhs from the stored fields, per docs/pde.md
     if fam == "darcy":
-        Aref, bref = diffusion(fields["K"], h, 0.0), np.ones(n * n)
+        Aref, bref = diff(fields["K"], h, 0.0), np.ones(N)
     elif fam == "poisson":
-        Aref, bref = laplacian(n, h, 0.0), fields["f"].ravel()
+        Aref, bref = lap(n, h, 0.0), fields["f"].ravel()
     elif fam == "helmholtz":
-        Aref, bref = laplacian(n, h, fields["kappa"] ** 2), np.ones(n * n)
+        Aref, bref = lap(n, h, fields["kappa"] ** 2), np.ones(N)
     else:
         dt = float(meta["dt"])
-        Aref, bref = diffusion(fields["K"], h, 1.0 / dt), fields["u0"].ravel() / dt
+        Aref, bref = diff(fields["K"], h, 1.0 / dt), fields["u0"].ravel() / dt
     Aref.sort_indices()
     same_pattern = np.array_equal(Aref.indptr, indptr) and np.array_equal(Aref.indices, indices)
     eA = sp.linalg.norm(A - Aref) / sp.linalg.norm(Aref)
     eb = np.linalg.norm(b - bref) / np.linalg.norm(bref)
-    print(f"  {fam:9s} matrix rel diff {eA:.2e} (pattern {'same' if same_pattern else 'DIFFERENT'}), rhs rel diff {eb:.2e}")
+    print(f"  {fam:9s} {dim}-D matrix rel diff {eA:.2e} (pattern {'same' if same_pattern else 'DIFFERENT'}, nnz {A.nnz}), rhs rel diff {eb:.2e}")
+    if dim == 3 and A.nnz != 7 * n**3 - 6 * n**2:
+        fails.append(f"nnz {A.nnz} != 7n^3 - 6n^2")
     if not same_pattern:
         fails.append("pattern")
     if not eA <= TOL:
