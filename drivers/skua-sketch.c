@@ -93,7 +93,21 @@ static PetscErrorCode Run(SketchCtx *c)
     PetscCall(PetscStrcmp(c->task, "lsq", &lsq));
     PetscCall(PetscStrcmp(c->task, "newton", &newton));
     PetscCall(PetscStrcmp(c->task, "constrained", &constrained));
-    PetscCheck(!newton && !constrained, comm, PETSC_ERR_SUP, "-task %s is not implemented yet in skua-sketch; only -task lsq is", c->task);
+    PetscCheck(!newton, comm, PETSC_ERR_SUP, "-task %s is not implemented yet in skua-sketch", c->task);
+    if (constrained) { /* AdaSketch-Newton on a built-in problem (src/constrained, docs/constrained.md) */
+      SkuaConstrainedProblem P;
+      PetscInt               code;
+      PetscCheck(has_problem, comm, PETSC_ERR_USER_INPUT, "Missing -problem NAME (hs6 ... hs79, logistic, control; see docs/constrained.md)");
+      PetscCheck(has_output, comm, PETSC_ERR_USER_INPUT, "Missing -output FILE (HDF5 file for x, lambda and the trace)");
+      PetscCall(SkuaConstrainedProblemCreate(comm, c->problem, &P)); /* rejects unknown names before the file exists */
+      PetscCall(SkuaConstrainedProblemDestroy(&P));
+      PetscCall(SkuaH5WriterCreate(comm, c->output, PETSC_FALSE, &c->w, &resumed));
+      PetscCall(SkuaConstrainedRunTask(comm, c->problem, c->w, &code));
+      PetscCall(SkuaH5WriterFinish(&c->w));
+      PetscCall(PetscPrintf(comm, "Wrote %s\n", c->output));
+      c->exit_code = (int)code;
+      PetscFunctionReturn(0);
+    }
     PetscCheck(lsq, comm, PETSC_ERR_USER_INPUT, "Unknown -task %s; use lsq", c->task);
   }
   PetscCheck(tol > 0 && tol < 1, comm, PETSC_ERR_USER_INPUT, "-lsq_tol %g must be in (0, 1)", (double)tol);
