@@ -1,6 +1,7 @@
 /* skua-sketch: sketch-preconditioned least squares (Blendenpik/LSRN; Avron et al. 2010, Meng et al. 2014), Newton Sketch (Pilanci & Wainwright 2017) and baselines. */
 #include <skua.h>
 #include <skua/sketch.h>
+#include <skua/constrained.h>
 
 static const char help[] = "skua-sketch: min |A x - b| for tall A by sketching, and Newton Sketch for L2 logistic regression / least squares.\n"
                            "  mpirun -n P skua-sketch -task lsq -problem P.h5 -output out.h5 [-lsq_method sketch_lsqr|sketch_solve|lsqr|normal]\n"
@@ -8,6 +9,7 @@ static const char help[] = "skua-sketch: min |A x - b| for tall A by sketching, 
                            "      [-lsq_tol 1e-12 -lsq_max_it 1000 -lsq_qr lapack|scalapack|auto]\n"
                            "  mpirun -n P skua-sketch -task newton -problem P.h5 -output out.h5 [-newton_loss logistic|squared -newton_l2 0\n"
                            "      -newton_tol 1e-10 -newton_max_it 100 -newton_exact] [-sketch_* as above]\n"
+                           "  mpirun -n P skua-sketch -task constrained -problem hs6..hs79|logistic|control -output out.h5 [-constrained_* options, docs/constrained.md]\n"
                            "  skua-sketch -generate lsq|logistic [-rows M -cols d -cond C -coherent 0|1 -sparse 0|1 -density 0.01 -seed 1] -output P.h5\n"
                            "  P.h5: /A (CSR group data/indices/indptr + attribute shape [M, d], or dense 2-D) and /b (length M). See docs/sketch.md.\n"
                            "Exit status: 0 converged, 1 error (no output file), 3 output written but the tolerance not reached.\n";
@@ -184,7 +186,7 @@ static PetscErrorCode Run(SketchCtx *c)
   PetscFunctionBegin;
   PetscCall(PetscStrcpy(c->task, "lsq"));
   PetscOptionsBegin(comm, NULL, "skua-sketch options", NULL);
-  PetscCall(PetscOptionsString("-task", "lsq or newton (constrained: not implemented yet)", NULL, c->task, c->task, sizeof(c->task), NULL));
+  PetscCall(PetscOptionsString("-task", "lsq, newton or constrained", NULL, c->task, c->task, sizeof(c->task), NULL));
   PetscCall(PetscOptionsString("-problem", "HDF5 problem: /A (CSR group or dense 2-D), /b", NULL, c->problem, c->problem, sizeof(c->problem), &has_problem));
   PetscCall(PetscOptionsString("-output", "HDF5 output (written as FILE.partial, renamed when complete)", NULL, c->output, c->output, sizeof(c->output), &has_output));
   PetscCall(PetscOptionsString("-generate", "Test problem instead of -problem: lsq (-rows -cols -cond -coherent -sparse -density -seed) or logistic", NULL, gen, gen, sizeof(gen), &has_gen));
@@ -219,12 +221,25 @@ static PetscErrorCode Run(SketchCtx *c)
     PetscCall(PetscStrcmp(c->task, "lsq", &lsq));
     PetscCall(PetscStrcmp(c->task, "newton", &newton));
     PetscCall(PetscStrcmp(c->task, "constrained", &constrained));
-    PetscCheck(!constrained, comm, PETSC_ERR_SUP, "-task %s is not implemented yet in skua-sketch; use -task lsq or newton", c->task);
-    PetscCheck(lsq || newton, comm, PETSC_ERR_USER_INPUT, "Unknown -task %s; use lsq or newton", c->task);
+    PetscCheck(lsq || newton || constrained, comm, PETSC_ERR_USER_INPUT, "Unknown -task %s; use lsq, newton or constrained", c->task);
     if (newton) {
       PetscCheck(has_output, comm, PETSC_ERR_USER_INPUT, "Missing -output FILE (HDF5 file for x and the trace)");
       PetscCheck(has_problem || has_gen, comm, PETSC_ERR_USER_INPUT, "Missing -problem FILE (HDF5 with /A and /b as for skua-bcd; see docs/sketch.md) or -generate logistic");
       PetscCall(RunNewton(c, gen));
+      PetscFunctionReturn(0);
+    }
+    if (constrained) { /* AdaSketch-Newton on a built-in problem (src/constrained, docs/constrained.md) */
+      SkuaConstrainedProblem P;
+      PetscInt               code;
+      PetscCheck(has_problem, comm, PETSC_ERR_USER_INPUT, "Missing -problem NAME (hs6 ... hs79, logistic, control; see docs/constrained.md)");
+      PetscCheck(has_output, comm, PETSC_ERR_USER_INPUT, "Missing -output FILE (HDF5 file for x, lambda and the trace)");
+      PetscCall(SkuaConstrainedProblemCreate(comm, c->problem, &P)); /* rejects unknown names before the file exists */
+      PetscCall(SkuaConstrainedProblemDestroy(&P));
+      PetscCall(SkuaH5WriterCreate(comm, c->output, PETSC_FALSE, &c->w, &resumed));
+      PetscCall(SkuaConstrainedRunTask(comm, c->problem, c->w, &code));
+      PetscCall(SkuaH5WriterFinish(&c->w));
+      PetscCall(PetscPrintf(comm, "Wrote %s\n", c->output));
+      c->exit_code = (int)code;
       PetscFunctionReturn(0);
     }
   }

@@ -10,6 +10,7 @@
 #include <skua/pc.h>
 #include <skua/bcd.h>
 #include <skua/sketch.h>
+#include <skua/constrained.h>
 
 /* Wraps PetscInitialize() and registers every Skua plug-in (KSP types, log events), so options such as
    -ksp_type gcrodr work in any program linked with libskua. */

@@ -6,6 +6,7 @@
 #include <skua/pc.h>
 #include <skua/bcd.h>
 #include <skua/sketch.h>
+#include <skua/constrained.h>
 #include "io/h5util.h"
 #include "skuaimpl.h"
 
@@ -122,6 +123,7 @@ PetscErrorCode SkuaRegisterAll(void)
   PetscCall(SkuaMGInitializePackage());
   PetscCall(SkuaBCDInitializePackage());
   PetscCall(SkuaSketchInitializePackage());
+  PetscCall(SkuaConstrainedInitializePackage());
   PetscFunctionReturn(0);
 }
 

@@ -122,7 +122,8 @@ def case_bad_input(np_):
     bad(["-sketch_type", "fancy"], "fancy")
     bad(["-sketch_type", "srht", "-sketch_srht_block", "64"], "-sketch_srht_block")
     bad(["-sketch_type", "srht", "-sketch_srht_block", "100"], "power of two")
-    bad(["-task", "constrained"], "not implemented")
+    bad(["-task", "constrained"], "Unknown constrained problem")  # a file name is not a built-in problem
+    bad(["-task", "regress"], "Unknown -task")
     bad(["-task", "newton"], "label")  # b holds real targets, not +-1 labels
     bad(["-task", "newton", "-newton_loss", "hinge"], "hinge")
     bad(["-task", "newton", "-newton_loss", "squared", "-newton_l2", "-1"], "-newton_l2")
