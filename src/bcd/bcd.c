@@ -4,7 +4,7 @@
 const char *const SkuaBCDLossTypes[]      = {"squared", "logistic", "quadratic", "softmax", "SkuaBCDLossType", "SKUA_BCD_LOSS_", NULL};
 const char *const SkuaBCDRuleTypes[]      = {"cyclic", "random", "perm", "lipschitz", "gs", "gsl", "gsd", "gsq", "SkuaBCDRuleType", "SKUA_BCD_RULE_", NULL};
 const char *const SkuaBCDUpdateTypes[]    = {"gradient", "linesearch", "newton", "exact", "SkuaBCDUpdateType", "SKUA_BCD_UPDATE_", NULL};
-const char *const SkuaBCDPartitionTypes[] = {"contiguous", "variable", "SkuaBCDPartitionType", "SKUA_BCD_PARTITION_", NULL};
+const char *const SkuaBCDPartitionTypes[] = {"contiguous", "variable", "active", "SkuaBCDPartitionType", "SKUA_BCD_PARTITION_", NULL};
 
 PetscLogEvent    SkuaBCD_Select, SkuaBCD_Update, SkuaBCD_Gradient, SkuaBCD_Trace, SkuaBCD_SetUp, SkuaBCD_Read;
 static PetscBool registered = PETSC_FALSE;
@@ -77,6 +77,7 @@ PetscErrorCode SkuaBCDDestroy(SkuaBCD *bcd)
   PetscCall(PetscFree(b->ylab));
   PetscCall(PetscFree(b->P));
   PetscCall(PetscFree(b->bpos));
+  PetscCall(SkuaBCDActiveDestroy(b));
   PetscCall(PetscFree2(b->feat, b->fscore));
   PetscCall(PetscFree6(b->cand, b->Kc, b->Kw, b->dq, b->dq2, b->gq));
   PetscCall(PetscFree6(b->blk, b->heap, b->gb, b->db, b->H, b->Hw));
@@ -266,6 +267,7 @@ PetscErrorCode SkuaBCDSetUp(SkuaBCD bcd)
   PetscCall(SkuaBCDGetUpdateOps(bcd->update, &bcd->uops));
   PetscCheck(bcd->classes >= 0, bcd->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bcd_classes %" PetscInt_FMT " must be >= 0 (0: the largest label + 1)", bcd->classes);
   PetscCheck(bcd->partition != SKUA_BCD_PARTITION_VARIABLE || bcd->rops->greedy, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition variable chooses the tau coordinates with the largest gradient scores every iteration, so it needs -bcd_rule gs, gsl, gsd or gsq, not %s", SkuaBCDRuleTypes[bcd->rule]);
+  PetscCheck(bcd->partition != SKUA_BCD_PARTITION_ACTIVE || ((bcd->loss == SKUA_BCD_LOSS_SQUARED || bcd->loss == SKUA_BCD_LOSS_LOGISTIC) && (bcd->update == SKUA_BCD_UPDATE_NEWTON || bcd->update == SKUA_BCD_UPDATE_EXACT)), bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition active (proximal Newton over the active set, inner coordinate descent) needs -bcd_loss squared or logistic and -bcd_update newton, not %s and %s", SkuaBCDLossTypes[bcd->loss], SkuaBCDUpdateTypes[bcd->update]);
   PetscCheck(bcd->update != SKUA_BCD_UPDATE_EXACT || bcd->lops->exact_quadratic, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_update exact minimises each block subproblem in closed form, which needs a loss that is quadratic in x (-bcd_loss squared or quadratic), not %s; use -bcd_update newton", SkuaBCDLossTypes[bcd->loss]);
   PetscCall(PetscLogEventBegin(SkuaBCD_SetUp, 0, 0, 0, 0));
   bs = PetscMin(bcd->bs, bcd->d); /* features per block */
@@ -304,17 +306,10 @@ PetscErrorCode SkuaBCDSetUp(SkuaBCD bcd)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode TracePoint(SkuaBCD bcd, PetscInt it, PetscReal seconds, PetscReal *gnorm)
+/* Appends a trace point (F and the gradient-mapping norm computed by the caller). */
+PetscErrorCode SkuaBCDRecordTrace(SkuaBCD bcd, PetscInt it, PetscReal F, PetscReal gnorm, PetscReal seconds)
 {
-  PetscReal F;
-
   PetscFunctionBegin;
-  PetscCall(PetscLogEventBegin(SkuaBCD_Trace, 0, 0, 0, 0));
-  /* From scratch: the stopping test must not inherit the drift of incremental updates; greedy rules
-     restart their incremental gradient from here. */
-  PetscCall(SkuaBCDFullGradient(bcd));
-  PetscCall(SkuaBCDMappingNorm(bcd, gnorm));
-  PetscCall(SkuaBCDObjective(bcd, &F));
   if (bcd->ntrace == bcd->trace_cap) {
     PetscInt   cap = 2 * bcd->trace_cap + 64, *ti;
     PetscReal *to, *ts, *tg, *tb;
@@ -335,11 +330,26 @@ static PetscErrorCode TracePoint(SkuaBCD bcd, PetscInt it, PetscReal seconds, Pe
   bcd->tr_it[bcd->ntrace]    = it;
   bcd->tr_obj[bcd->ntrace]   = F;
   bcd->tr_sec[bcd->ntrace]   = seconds;
-  bcd->tr_gnorm[bcd->ntrace] = *gnorm;
+  bcd->tr_gnorm[bcd->ntrace] = gnorm;
   bcd->tr_blk[bcd->ntrace]   = it ? (PetscReal)bcd->blkid : -1;
   bcd->ntrace++;
+  if (bcd->monitor) PetscCall(bcd->monitor(bcd, it, F, gnorm, seconds, bcd->monctx));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode TracePoint(SkuaBCD bcd, PetscInt it, PetscReal seconds, PetscReal *gnorm)
+{
+  PetscReal F;
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(SkuaBCD_Trace, 0, 0, 0, 0));
+  /* From scratch: the stopping test must not inherit the drift of incremental updates; greedy rules
+     restart their incremental gradient from here. */
+  PetscCall(SkuaBCDFullGradient(bcd));
+  PetscCall(SkuaBCDMappingNorm(bcd, gnorm));
+  PetscCall(SkuaBCDObjective(bcd, &F));
   PetscCall(PetscLogEventEnd(SkuaBCD_Trace, 0, 0, 0, 0));
-  if (bcd->monitor) PetscCall(bcd->monitor(bcd, it, F, *gnorm, seconds, bcd->monctx));
+  PetscCall(SkuaBCDRecordTrace(bcd, it, F, *gnorm, seconds));
   PetscFunctionReturn(0);
 }
 
@@ -353,6 +363,10 @@ PetscErrorCode SkuaBCDSolve(SkuaBCD bcd)
   PetscCall(SkuaBCDSetUp(bcd));
   bcd->ntrace = 0;
   bcd->reason = SKUA_BCD_ITERATING;
+  if (bcd->partition == SKUA_BCD_PARTITION_ACTIVE) {
+    PetscCall(SkuaBCDSolveActive(bcd));
+    PetscFunctionReturn(0);
+  }
   PetscCall(TracePoint(bcd, 0, 0, &gnorm));
   if (gnorm <= bcd->tol) bcd->reason = SKUA_BCD_CONVERGED_TOL;
   for (k = 0; k < bcd->max_it && !bcd->reason; k++) {

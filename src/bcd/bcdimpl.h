@@ -110,6 +110,11 @@ struct _p_SkuaBCD {
   PetscReal *wv; /* dense mloc work for Gram matrices */
   PetscInt  *heap;
 
+  /* -bcd_partition active (active.c): columns [c0, c1) over all m rows in CSC (global rows), replicated row data */
+  PetscInt   c0, c1;
+  PetscInt  *acp, *ari;
+  PetscReal *acv, *as, *ao, *au;
+
   /* Results */
   PetscInt               its;
   SkuaBCDConvergedReason reason;
@@ -155,6 +160,9 @@ PETSC_INTERN PetscErrorCode SkuaBCDBlockDelta(SkuaBCD, const PetscReal delta[]);
 PETSC_INTERN PetscErrorCode SkuaBCDTrialLoss(SkuaBCD, PetscReal t, const PetscReal delta[], PetscReal out[2]); /* change, sum of |row changes| */
 PETSC_INTERN PetscErrorCode SkuaBCDCommit(SkuaBCD, PetscReal t, const PetscReal delta[]);
 PETSC_INTERN PetscErrorCode SkuaBCDBlockHessian(SkuaBCD, PetscReal H[]); /* of f on blk, reduced */
+PETSC_INTERN PetscErrorCode SkuaBCDRecordTrace(SkuaBCD, PetscInt it, PetscReal F, PetscReal gnorm, PetscReal seconds);
+PETSC_INTERN PetscErrorCode SkuaBCDSolveActive(SkuaBCD);
+PETSC_INTERN PetscErrorCode SkuaBCDActiveDestroy(SkuaBCD);
 PETSC_INTERN PetscErrorCode SkuaBCDMaxEig(PetscInt n, const PetscReal G[], PetscReal work[], PetscReal *lmax);
 PETSC_INTERN PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD);
 PETSC_INTERN PetscErrorCode SkuaBCDObjective(SkuaBCD, PetscReal *F);

@@ -10,24 +10,23 @@ static PetscReal Normal(PetscInt seed, uint64_t stream, uint64_t w)
   return PetscSqrtReal(-2.0 * PetscLogReal(u1)) * PetscCosReal(2.0 * PETSC_PI * u2);
 }
 
-/* Problems A and B share one sparse design: m = 1000 rows, d = 10000 columns, each entry nonzero with
-   probability 0.01 and N(0,1), each column scaled by 10^U(-1,1) so that coordinate Lipschitz constants differ
-   (where GSL and Lipschitz sampling gain over GS and uniform sampling). With x* ~ N(0,1) and noise e ~ N(0,1):
-   A: b = A x* + e (least squares); B: b = sign(A x* + e) (logistic). Row i's entries come from stream
-   (seed, 1000 + i), so the data do not depend on the number of ranks. This deviates from the authors' generator
-   (entries N(0,1) + 1, column scales 10 N(0,1), density 10 log(m)/m ~ 0.069, x* with 10% nonzeros, and for B
-   b = sign(A x*) with 10% of the signs flipped); see docs/bcd.md. */
+/* Problems A and B as in the authors' generator (their datasets.py / exp4.m): m = 1000 rows, d = 10000 columns,
+   entries N(0,1) + 1, column j scaled by 10 N(0,1) (so coordinate Lipschitz constants differ widely, where GSL and
+   Lipschitz sampling gain over GS and uniform sampling), each entry kept with probability 10 log(m)/m ~ 0.069;
+   x*_j ~ N(0,1) kept with probability 0.1. A: b = A x* + e, e ~ N(0,1) (least squares); B: b = sign(A x*) (+1 for
+   0) with each sign flipped with probability 0.1 (logistic). Row i's entries come from stream (seed, 1000 + i), so
+   the data do not depend on the number of ranks. */
 static PetscErrorCode GenerateAB(SkuaBCD bcd, PetscBool isA, PetscInt seed)
 {
   PetscInt   m = 1000, d = 10000, mloc, rstart, nz = 0, cap = 0, *rp, *ci;
-  PetscReal *cv, *b, *xs, *cs, density = 0.01;
+  PetscReal *cv, *b, *xs, *cs, density = 10.0 * PetscLogReal((PetscReal)m) / m;
 
   PetscFunctionBegin;
   PetscCall(SkuaBCDRowSplit(bcd->comm, m, &mloc, &rstart));
   PetscCall(PetscMalloc2(d, &xs, d, &cs));
   for (PetscInt j = 0; j < d; j++) {
-    xs[j] = Normal(seed, 1, (uint64_t)j);
-    cs[j] = PetscPowReal(10.0, 2.0 * SkuaBCDRandomUniform(seed, 2, (uint64_t)j) - 1.0);
+    xs[j] = SkuaBCDRandomUniform(seed, 6, (uint64_t)j) < 0.1 ? Normal(seed, 1, (uint64_t)j) : 0.0;
+    cs[j] = 10.0 * Normal(seed, 2, (uint64_t)j);
   }
   cap = (PetscInt)(2 * density * d * mloc) + 64;
   PetscCall(PetscMalloc1(mloc + 1, &rp));
@@ -42,12 +41,15 @@ static PetscErrorCode GenerateAB(SkuaBCD bcd, PetscBool isA, PetscInt seed)
       if (SkuaBCDRandomUniform(seed, st, (uint64_t)j) >= density) continue;
       if (nz == cap) PetscCall(SkuaBCDGrowEntries(nz, &cap, &ci, &cv));
       ci[nz] = j;
-      cv[nz] = cs[j] * Normal(seed, st, (uint64_t)(d + j));
+      cv[nz] = cs[j] * (Normal(seed, st, (uint64_t)(d + j)) + 1.0);
       z += cv[nz] * xs[j];
       nz++;
     }
-    z += Normal(seed, 3, (uint64_t)(rstart + i));
-    b[i] = isA ? z : (z >= 0 ? 1.0 : -1.0);
+    if (isA) b[i] = z + Normal(seed, 3, (uint64_t)(rstart + i));
+    else {
+      b[i] = z >= 0 ? 1.0 : -1.0;
+      if (SkuaBCDRandomUniform(seed, 7, (uint64_t)(rstart + i)) < 0.1) b[i] = -b[i];
+    }
   }
   rp[mloc] = nz;
   PetscCall(PetscFree2(xs, cs));

@@ -166,7 +166,7 @@ PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD bcd)
     for (PetscInt c = 0; c < nc; c++) bcd->Lc[j * nc + c] = (Lf[j] + bcd->l2 > 0) ? Lf[j] + bcd->l2 : 1.0;
   PetscCall(PetscFree(Lf));
   bcd->Lmax = 0;
-  if (bcd->partition == SKUA_BCD_PARTITION_VARIABLE) {
+  if (bcd->partition != SKUA_BCD_PARTITION_CONTIGUOUS) {
     for (PetscInt j = 0; j < bcd->nx; j++) bcd->Lmax = PetscMax(bcd->Lmax, bcd->Lc[j]);
     PetscFunctionReturn(0);
   }
