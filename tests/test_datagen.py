@@ -20,6 +20,15 @@ def datagen(args, np_=2, check_rc=True):
     return run("skua-datagen", args + ["-progress_interval", "1e9"], np_, check=check_rc)
 
 
+def check_heat(u, M, u0, dt, steps, what):
+    """u must be u0 after steps implicit-Euler steps with M = A + I/dt (scipy's sparse solves)."""
+    ref = u0.ravel()
+    for _ in range(steps):
+        ref = spla.spsolve(M, ref / dt)
+    err = np.linalg.norm(u.ravel() - ref) / np.linalg.norm(ref)
+    check(err < 1e-9, f"{what}: u(T) differs from scipy's time stepping by {err:.2e}")
+
+
 def test_discretization(family, two_phase=False):
     d = tmpdir()
     out = os.path.join(d, f"{family}.h5")
@@ -55,12 +64,7 @@ def test_discretization(family, two_phase=False):
                 A, b = laplacian(n, h, kap**2), np.ones(n * n)
             else:
                 K, u0, dt = F["inputs/K"][i], F["inputs/u0"][i], at["heat_dt"]
-                M = (diffusion(K, h, 1.0 / dt)).tocsc()
-                ref = u0.ravel()
-                for _ in range(int(at["heat_steps"])):
-                    ref = spla.spsolve(M, ref / dt)
-                err = np.linalg.norm(u.ravel() - ref) / np.linalg.norm(ref)
-                check(err < 1e-9, f"heat sample {i}: u(T) differs from scipy's time stepping by {err:.2e}")
+                check_heat(u, diffusion(K, h, 1.0 / dt).tocsc(), u0, dt, int(at["heat_steps"]), f"heat sample {i}")
                 continue
             res = np.linalg.norm(A @ u.ravel() - b) / np.linalg.norm(b)
             check(res < 1e-9, f"{family} sample {i}: stored solution has scipy residual {res:.2e}")
@@ -192,12 +196,7 @@ def test_discretization3d(family):
                 A, b = laplacian3(n, h, kap**2), np.ones(n**3)
             else:
                 K, u0, dt = F["inputs/K"][i], F["inputs/u0"][i], at["heat_dt"]
-                M = diffusion3(K, h, 1.0 / dt).tocsc()
-                ref = u0.ravel()
-                for _ in range(int(at["heat_steps"])):
-                    ref = spla.spsolve(M, ref / dt)
-                err = np.linalg.norm(u.ravel() - ref) / np.linalg.norm(ref)
-                check(err < 1e-9, f"3-D heat sample {i}: u(T) differs from scipy's time stepping by {err:.2e}")
+                check_heat(u, diffusion3(K, h, 1.0 / dt).tocsc(), u0, dt, int(at["heat_steps"]), f"3-D heat sample {i}")
                 continue
             res = np.linalg.norm(A @ u.ravel() - b) / np.linalg.norm(b)
             check(res < 1e-9, f"3-D {family} sample {i}: stored solution has scipy residual {res:.2e}")

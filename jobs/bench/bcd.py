@@ -52,6 +52,20 @@ def F_of(A, b, x, loss, l1=0.0, l2=0.0):
     return f + 0.5 * l2 * x @ x + l1 * np.abs(x).sum()
 
 
+def liblinear(s, eps, svm, model, d):
+    """LIBLINEAR -s s -e eps (C = 1, no bias) on svm: (w padded to d entries and signed to score label +1, wall seconds of the process)."""
+    t = time.perf_counter()
+    subprocess.run(["liblinear-train", "-s", str(s), "-c", "1", "-B", "-1", "-e", str(eps), "-q", svm, model], check=True, capture_output=True)
+    wall = time.perf_counter() - t
+    lines = open(model).read().split("\n")
+    labels = [int(v) for v in next(l for l in lines if l.startswith("label")).split()[1:]]
+    w = np.array([float(v) for v in lines[lines.index("w") + 1:] if v.strip()])
+    w = np.concatenate([w, np.zeros(d - w.size)])
+    if labels[0] != 1:
+        w = -w  # LIBLINEAR's w scores the first label it saw
+    return w, wall
+
+
 def first_reach(r, Fs, tol_abs):
     k = np.nonzero(r["obj"] - Fs <= tol_abs)[0]
     return (int(r["it"][k[0]]), float(r["sec"][k[0]])) if k.size else (None, None)
@@ -123,15 +137,7 @@ if not a.skip_liblinear and shutil.which("liblinear-train") and "B" in a.problem
     for name, s, reg in [("L2-logistic", 0, {"-bcd_l2": 1}), ("L1-logistic", 6, {"-bcd_l1": 1})]:
         for eps in [1e-2, 1e-4, 1e-6]:
             model = f"{work}/model{s}"
-            t = time.perf_counter()
-            subprocess.run(["liblinear-train", "-s", str(s), "-c", "1", "-B", "-1", "-e", str(eps), "-q", svm, model], check=True, capture_output=True)
-            wall = time.perf_counter() - t
-            lines = open(model).read().split("\n")
-            labels = [int(v) for v in next(l for l in lines if l.startswith("label")).split()[1:]]
-            w = np.array([float(v) for v in lines[lines.index("w") + 1:] if v.strip()])
-            w = np.concatenate([w, np.zeros(A.shape[1] - w.size)])
-            if labels[0] != 1:
-                w = -w  # LIBLINEAR's w scores the first label it saw
+            w, wall = liblinear(s, eps, svm, model, A.shape[1])
             Fl = F_of(A, b, w, "logistic", l1=reg.get("-bcd_l1", 0), l2=reg.get("-bcd_l2", 0))
             print(f"| {name} | LIBLINEAR -s {s} | -e {eps:g} | {Fl:.10g} | {wall:.3f} | - |")
             results["part2"].append({"problem": name, "solver": f"liblinear -s {s}", "eps": eps, "F": Fl, "wall": wall})
@@ -188,15 +194,7 @@ if a.large and not a.skip_liblinear and shutil.which("liblinear-train"):
         lib = {}
         for eps in [1e-6, 1e-2, 1e-3, 1e-4]:
             model = f"{work}/lmodel{s}"
-            t = time.perf_counter()
-            subprocess.run(["liblinear-train", "-s", str(s), "-c", "1", "-B", "-1", "-e", str(eps), "-q", svm, model], check=True, capture_output=True)
-            wall = time.perf_counter() - t
-            lines = open(model).read().split("\n")
-            labels = [int(v) for v in next(l for l in lines if l.startswith("label")).split()[1:]]
-            w = np.array([float(v) for v in lines[lines.index("w") + 1:] if v.strip()])
-            w = np.concatenate([w, np.zeros(d - w.size)])
-            if labels[0] != 1:
-                w = -w
+            w, wall = liblinear(s, eps, svm, model, d)
             lib[eps] = (F_of(A, b, w, "logistic", l1=reg.get("-bcd_l1", 0), l2=reg.get("-bcd_l2", 0)), wall)
         Fs = lib[1e-6][0]
         target = Fs * (1 + 1e-6)

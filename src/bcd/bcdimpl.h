@@ -177,6 +177,7 @@ PETSC_INTERN const SkuaBCDLossKernels SkuaBCDRowSumKernels, SkuaBCDQuadraticKern
 PETSC_INTERN PetscErrorCode           SkuaBCDQuadraticSetUp(SkuaBCD);
 PETSC_INTERN PetscErrorCode           SkuaBCDColumnBoundGram(SkuaBCD, PetscInt nf, const PetscInt f[], PetscReal G[]);
 PETSC_INTERN PetscErrorCode           SkuaBCDColumnBound(SkuaBCD, PetscReal Lf[]);
+PETSC_INTERN PetscErrorCode           SkuaBCDColumnDelta(SkuaBCD, const PetscReal delta[]); /* dz = A_b delta through the local CSC copy */
 PETSC_INTERN PetscErrorCode           SkuaBCDSoftmaxSetUp(SkuaBCD);
 
 #endif

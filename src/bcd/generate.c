@@ -10,6 +10,32 @@ static PetscReal Normal(PetscInt seed, uint64_t stream, uint64_t w)
   return PetscSqrtReal(-2.0 * PetscLogReal(u1)) * PetscCosReal(2.0 * PETSC_PI * u2);
 }
 
+/* The local CSR arrays of mloc rows with room for cap entries, and the targets b. */
+static PetscErrorCode AllocLocalRows(PetscInt mloc, PetscInt cap, PetscInt **rp, PetscInt **ci, PetscReal **cv, PetscReal **b)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1(mloc + 1, rp));
+  PetscCall(PetscMalloc1(cap, ci));
+  PetscCall(PetscMalloc1(cap, cv));
+  PetscCall(PetscMalloc1(mloc + 1, b));
+  PetscFunctionReturn(0);
+}
+
+/* Appends the entries of one random row (stream st) of problems A-C: column j kept with probability density, its
+   value cs[j] (N(0,1) + 1). */
+static PetscErrorCode RandomRow(PetscInt seed, uint64_t st, PetscInt d, PetscReal density, const PetscReal cs[], PetscInt *nz, PetscInt *cap, PetscInt **ci, PetscReal **cv)
+{
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < d; j++) {
+    if (SkuaBCDRandomUniform(seed, st, (uint64_t)j) >= density) continue;
+    if (*nz == *cap) PetscCall(SkuaBCDGrowEntries(*nz, cap, ci, cv));
+    (*ci)[*nz] = j;
+    (*cv)[*nz] = cs[j] * (Normal(seed, st, (uint64_t)(d + j)) + 1.0);
+    (*nz)++;
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Problems A and B as in the authors' generator (their datasets.py / exp4.m): m = 1000 rows, d = 10000 columns,
    entries N(0,1) + 1, column j scaled by 10 N(0,1) (so coordinate Lipschitz constants differ widely, where GSL and
    Lipschitz sampling gain over GS and uniform sampling), each entry kept with probability 10 log(m)/m ~ 0.069;
@@ -29,22 +55,13 @@ static PetscErrorCode GenerateAB(SkuaBCD bcd, PetscBool isA, PetscInt seed)
     cs[j] = 10.0 * Normal(seed, 2, (uint64_t)j);
   }
   cap = (PetscInt)(2 * density * d * mloc) + 64;
-  PetscCall(PetscMalloc1(mloc + 1, &rp));
-  PetscCall(PetscMalloc1(cap, &ci));
-  PetscCall(PetscMalloc1(cap, &cv));
-  PetscCall(PetscMalloc1(mloc + 1, &b));
+  PetscCall(AllocLocalRows(mloc, cap, &rp, &ci, &cv, &b));
   for (PetscInt i = 0; i < mloc; i++) {
     uint64_t  st = 1000 + (uint64_t)(rstart + i);
     PetscReal z  = 0;
     rp[i]        = nz;
-    for (PetscInt j = 0; j < d; j++) {
-      if (SkuaBCDRandomUniform(seed, st, (uint64_t)j) >= density) continue;
-      if (nz == cap) PetscCall(SkuaBCDGrowEntries(nz, &cap, &ci, &cv));
-      ci[nz] = j;
-      cv[nz] = cs[j] * (Normal(seed, st, (uint64_t)(d + j)) + 1.0);
-      z += cv[nz] * xs[j];
-      nz++;
-    }
+    PetscCall(RandomRow(seed, st, d, density, cs, &nz, &cap, &ci, &cv));
+    for (PetscInt p = rp[i]; p < nz; p++) z += cv[p] * xs[ci[p]];
     if (isA) b[i] = z + Normal(seed, 3, (uint64_t)(rstart + i));
     else {
       b[i] = z >= 0 ? 1.0 : -1.0;
@@ -74,23 +91,15 @@ static PetscErrorCode GenerateC(SkuaBCD bcd, PetscInt seed)
     for (PetscInt c = 0; c < nc; c++) W[j * nc + c] = Normal(seed, 4, (uint64_t)(j * nc + c));
   }
   cap = (PetscInt)(2 * density * d * mloc) + 64;
-  PetscCall(PetscMalloc1(mloc + 1, &rp));
-  PetscCall(PetscMalloc1(cap, &ci));
-  PetscCall(PetscMalloc1(cap, &cv));
-  PetscCall(PetscMalloc1(mloc + 1, &b));
+  PetscCall(AllocLocalRows(mloc, cap, &rp, &ci, &cv, &b));
   for (PetscInt i = 0; i < mloc; i++) {
     uint64_t st   = 1000 + (uint64_t)(rstart + i);
     PetscInt best = 0;
     rp[i]         = nz;
     for (PetscInt c = 0; c < nc; c++) s[c] = Normal(seed, 5, (uint64_t)((rstart + i) * nc + c));
-    for (PetscInt j = 0; j < d; j++) {
-      if (SkuaBCDRandomUniform(seed, st, (uint64_t)j) >= density) continue;
-      if (nz == cap) PetscCall(SkuaBCDGrowEntries(nz, &cap, &ci, &cv));
-      ci[nz] = j;
-      cv[nz] = cs[j] * (Normal(seed, st, (uint64_t)(d + j)) + 1.0);
-      for (PetscInt c = 0; c < nc; c++) s[c] += cv[nz] * W[j * nc + c];
-      nz++;
-    }
+    PetscCall(RandomRow(seed, st, d, density, cs, &nz, &cap, &ci, &cv));
+    for (PetscInt p = rp[i]; p < nz; p++)
+      for (PetscInt c = 0; c < nc; c++) s[c] += cv[p] * W[ci[p] * nc + c];
     for (PetscInt c = 1; c < nc; c++)
       if (s[c] > s[best]) best = c;
     b[i] = (PetscReal)best;
@@ -117,10 +126,7 @@ static PetscErrorCode LabelPropagation(SkuaBCD bcd, PetscInt n, const PetscInt a
   for (PetscInt i = 0; i < n; i++) map[i] = lab[i] ? -1 : nu++;
   PetscCall(SkuaBCDRowSplit(bcd->comm, nu, &mloc, &rstart));
   cap = adj[n] + n + 1;
-  PetscCall(PetscMalloc1(mloc + 1, &rp));
-  PetscCall(PetscMalloc1(cap, &ci));
-  PetscCall(PetscMalloc1(cap, &cv));
-  PetscCall(PetscMalloc1(mloc + 1, &b));
+  PetscCall(AllocLocalRows(mloc, cap, &rp, &ci, &cv, &b));
   for (PetscInt i = 0, r = 0; i < n; i++) {
     PetscReal deg = 0, bi = 0;
     PetscInt  diag;

@@ -30,7 +30,8 @@ static PetscErrorCode RSFullGrad(SkuaBCD bcd)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode RSDelta(SkuaBCD bcd, const PetscReal delta[])
+/* dz = A_b delta on the local rows through the local CSC copy, marking the touched rows (also the quadratic's kernel). */
+PetscErrorCode SkuaBCDColumnDelta(SkuaBCD bcd, const PetscReal delta[])
 {
   PetscFunctionBegin;
   for (PetscInt k = 0; k < bcd->nblk; k++) {
@@ -120,7 +121,7 @@ static PetscReal RSObjective(SkuaBCD bcd)
   return f;
 }
 
-const SkuaBCDLossKernels SkuaBCDRowSumKernels = {RSBlockGrad, RSFullGrad, RSDelta, RSTrial, RSCommit, RSHessian, SkuaBCDColumnBoundGram, SkuaBCDColumnBound, RSObjective};
+const SkuaBCDLossKernels SkuaBCDRowSumKernels = {RSBlockGrad, RSFullGrad, SkuaBCDColumnDelta, RSTrial, RSCommit, RSHessian, SkuaBCDColumnBoundGram, SkuaBCDColumnBound, RSObjective};
 
 /* Squared: u = Ax - b, f = 1/2 |u|^2. */
 static PetscReal SqPhi(PetscReal u) { return 0.5 * u * u; }

@@ -23,25 +23,6 @@ static PetscErrorCode QFullGrad(SkuaBCD bcd)
   PetscFunctionReturn(0);
 }
 
-/* dz = A_b delta on the local rows, through the local CSC copy (A is symmetric, so column j is row j). */
-static PetscErrorCode QDelta(SkuaBCD bcd, const PetscReal delta[])
-{
-  PetscFunctionBegin;
-  for (PetscInt k = 0; k < bcd->nblk; k++) {
-    PetscInt j = bcd->blk[k];
-    if (delta[k] == 0) continue;
-    for (PetscInt p = bcd->ccp[j]; p < bcd->ccp[j + 1]; p++) {
-      PetscInt i = bcd->cri[p];
-      if (!bcd->mark[i]) {
-        bcd->mark[i]                  = 1;
-        bcd->touched[bcd->ntouched++] = i;
-      }
-      bcd->dz[i] += bcd->ccv[p] * delta[k];
-    }
-  }
-  PetscFunctionReturn(0);
-}
-
 /* f(x + t delta) - f(x) = t delta^T (Ax - b)_b + t^2/2 delta^T A_bb delta, both read off the block's own rows. */
 static PetscErrorCode QTrial(SkuaBCD bcd, PetscReal t, const PetscReal delta[], PetscReal v[2])
 {
@@ -109,7 +90,8 @@ static PetscReal QObjective(SkuaBCD bcd)
   return f;
 }
 
-const SkuaBCDLossKernels SkuaBCDQuadraticKernels = {QBlockGrad, QFullGrad, QDelta, QTrial, QCommit, QHessian, QBlockMatrix, QCoordBound, QObjective};
+/* dz = A_b delta: the row-sum losses' column kernel (A is symmetric, so its local CSC copy holds column j = row j). */
+const SkuaBCDLossKernels SkuaBCDQuadraticKernels = {QBlockGrad, QFullGrad, SkuaBCDColumnDelta, QTrial, QCommit, QHessian, QBlockMatrix, QCoordBound, QObjective};
 
 /* A must be square, with a positive diagonal (necessary for SPD) and symmetric. Symmetry is tested as
    w^T (A v) = v^T (A w) for two fixed pseudo-random vectors: two local products and one reduction, and a

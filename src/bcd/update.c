@@ -392,32 +392,14 @@ static PetscErrorCode UpdateLineSearch(SkuaBCD bcd)
 }
 
 /* Proximal Newton direction for L1: coordinate descent on the block's quadratic model plus l1|x_b + d|_1
-   (the block is small, so the model is solved to round-off). */
+   (the block is small, so the model is solved to round-off by SkuaBCDL1QuadModel on the gathered x_b). */
 static PetscErrorCode ProxNewtonDirection(SkuaBCD bcd, PetscInt n, const PetscReal H[], PetscReal d[])
 {
-  PetscReal *Hd = bcd->Hw, scale = 0;
+  PetscReal *Hd = bcd->Hw, *xb = bcd->Hw + n; /* Hw holds n*n + 4n */
 
   PetscFunctionBegin;
-  for (PetscInt k = 0; k < n; k++) {
-    d[k]  = 0;
-    Hd[k] = 0;
-    scale = PetscMax(scale, PetscAbsReal(bcd->x[bcd->blk[k]]));
-  }
-  for (PetscInt sweep = 0; sweep < bcd->newton_inner; sweep++) {
-    PetscReal change = 0;
-    for (PetscInt k = 0; k < n; k++) {
-      PetscReal hkk = H[k * n + k], z, zn, dk;
-      if (hkk <= 0) continue;
-      z  = bcd->x[bcd->blk[k]] + d[k];
-      zn = SkuaBCDSoft(z - (bcd->gb[k] + Hd[k]) / hkk, bcd->l1 / hkk);
-      dk = zn - z;
-      if (dk == 0) continue;
-      d[k] += dk;
-      for (PetscInt q = 0; q < n; q++) Hd[q] += H[q * n + k] * dk;
-      change = PetscMax(change, PetscAbsReal(dk));
-    }
-    if (change <= 1e-14 * (1 + scale)) break;
-  }
+  for (PetscInt k = 0; k < n; k++) xb[k] = bcd->x[bcd->blk[k]];
+  (void)SkuaBCDL1QuadModel(n, H, bcd->gb, xb, 1, bcd->l1, bcd->newton_inner, d, Hd);
   PetscFunctionReturn(0);
 }
 
@@ -446,6 +428,19 @@ static PetscErrorCode NewtonDirection(SkuaBCD bcd, PetscInt n, PetscReal H[], Pe
   PetscFunctionReturn(0);
 }
 
+/* db = the Newton (with L1: proximal Newton) direction of the block subproblem, from its Hessian + (l2 + rho) I. */
+static PetscErrorCode BlockNewtonDirection(SkuaBCD bcd)
+{
+  const PetscInt n = bcd->nblk;
+
+  PetscFunctionBegin;
+  PetscCall(SkuaBCDBlockHessian(bcd, bcd->H));
+  for (PetscInt k = 0; k < n; k++) bcd->H[k * n + k] += bcd->l2 + bcd->rho;
+  if (bcd->l1 > 0) PetscCall(ProxNewtonDirection(bcd, n, bcd->H, bcd->db));
+  else PetscCall(NewtonDirection(bcd, n, bcd->H, bcd->db));
+  PetscFunctionReturn(0);
+}
+
 /* Block Newton with Armijo backtracking on the subproblem (Tseng-Yun's decrease measure with L1). */
 static PetscErrorCode UpdateNewton(SkuaBCD bcd)
 {
@@ -454,10 +449,7 @@ static PetscErrorCode UpdateNewton(SkuaBCD bcd)
   PetscBool any   = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(SkuaBCDBlockHessian(bcd, bcd->H));
-  for (PetscInt k = 0; k < n; k++) bcd->H[k * n + k] += bcd->l2 + bcd->rho;
-  if (bcd->l1 > 0) PetscCall(ProxNewtonDirection(bcd, n, bcd->H, bcd->db));
-  else PetscCall(NewtonDirection(bcd, n, bcd->H, bcd->db));
+  PetscCall(BlockNewtonDirection(bcd));
   for (PetscInt k = 0; k < n; k++) {
     Delta += bcd->gb[k] * bcd->db[k];
     if (bcd->db[k] != 0) any = PETSC_TRUE;
@@ -485,10 +477,7 @@ static PetscErrorCode UpdateExact(SkuaBCD bcd)
   PetscBool any = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(SkuaBCDBlockHessian(bcd, bcd->H));
-  for (PetscInt k = 0; k < n; k++) bcd->H[k * n + k] += bcd->l2 + bcd->rho;
-  if (bcd->l1 > 0) PetscCall(ProxNewtonDirection(bcd, n, bcd->H, bcd->db));
-  else PetscCall(NewtonDirection(bcd, n, bcd->H, bcd->db));
+  PetscCall(BlockNewtonDirection(bcd));
   for (PetscInt k = 0; k < n; k++)
     if (bcd->db[k] != 0) any = PETSC_TRUE;
   if (!any) PetscFunctionReturn(0);

@@ -171,17 +171,18 @@ static void hs42(const PetscReal *x, const PetscReal *l, HSOut *o)
   HADD(3, 3, 2 * l[1]);
 }
 
-/* (x1 - x2)^2 + (x3 - 1)^2 + (x4 - 1)^4 + (x5 - 1)^6: the objective shared by HS46 and HS49. */
-static void obj46(const PetscReal *x, HSOut *o)
+/* (x1 - x2)^2 + (x3 - 1)^2 + (x4 - 1)^4 + (x5 - 1)^6: the objective shared by HS46 and HS49; HS77 (x1sq) adds
+   (x1 - 1)^2 in front. */
+static void obj46(const PetscReal *x, PetscBool x1sq, HSOut *o)
 {
-  PetscReal a = x[0] - x[1], d = x[3] - 1, e = x[4] - 1;
-  o->f    = a * a + PetscSqr(x[2] - 1) + PetscPowReal(d, 4) + PetscPowReal(e, 6);
-  o->g[0] = 2 * a;
+  PetscReal a = x[0] - x[1], d = x[3] - 1, e = x[4] - 1, f0 = x1sq ? PetscSqr(x[0] - 1) : 0;
+  o->f    = f0 + a * a + PetscSqr(x[2] - 1) + PetscPowReal(d, 4) + PetscPowReal(e, 6);
+  o->g[0] = x1sq ? 2 * (x[0] - 1) + 2 * a : 2 * a;
   o->g[1] = -2 * a;
   o->g[2] = 2 * (x[2] - 1);
   o->g[3] = 4 * d * d * d;
   o->g[4] = 6 * PetscPowReal(e, 5);
-  HADD(0, 0, 2);
+  HADD(0, 0, x1sq ? 4 : 2);
   HADD(0, 1, -2);
   HADD(1, 1, 2);
   HADD(2, 2, 2);
@@ -212,8 +213,25 @@ static void con46(const PetscReal *x, const PetscReal *l, PetscReal r1, PetscRea
 
 static void hs46(const PetscReal *x, const PetscReal *l, HSOut *o)
 {
-  obj46(x, o);
+  obj46(x, PETSC_FALSE, o);
   con46(x, l, 1, 2, o);
+}
+
+/* Derivatives of c1 = x1 + x2^2 + x3^3 - r1, c2 = x2 - x3^2 + x4 - r2, c3 = x1 x5 - r3: the constraints of HS47 and
+   HS79, which differ only in the constants. */
+static void con47(const PetscReal *x, const PetscReal *l, HSOut *o)
+{
+  o->J[0][0] = 1;
+  o->J[0][1] = 2 * x[1];
+  o->J[0][2] = 3 * x[2] * x[2];
+  o->J[1][1] = 1;
+  o->J[1][2] = -2 * x[2];
+  o->J[1][3] = 1;
+  o->J[2][0] = x[4];
+  o->J[2][4] = x[0];
+  HADD(1, 1, 2 * l[0]);
+  HADD(2, 2, 6 * x[2] * l[0] - 2 * l[1]);
+  HADD(0, 4, l[2]);
 }
 
 /* (x1 - x2)^2 + (x2 - x3)^p + (x3 - x4)^4 + (x4 - x5)^q with (p, q) = (3, 4) for HS47; HS79 adds (x1 - 1)^2. */
@@ -238,17 +256,7 @@ static void hs47(const PetscReal *x, const PetscReal *l, HSOut *o)
   o->c[0]    = x[0] + x[1] * x[1] + x[2] * x[2] * x[2] - 3;
   o->c[1]    = x[1] - x[2] * x[2] + x[3] - 1;
   o->c[2]    = x[0] * x[4] - 1;
-  o->J[0][0] = 1;
-  o->J[0][1] = 2 * x[1];
-  o->J[0][2] = 3 * x[2] * x[2];
-  o->J[1][1] = 1;
-  o->J[1][2] = -2 * x[2];
-  o->J[1][3] = 1;
-  o->J[2][0] = x[4];
-  o->J[2][4] = x[0];
-  HADD(1, 1, 2 * l[0]);
-  HADD(2, 2, 6 * x[2] * l[0] - 2 * l[1]);
-  HADD(0, 4, l[2]);
+  con47(x, l, o);
 }
 
 static void hs48(const PetscReal *x, const PetscReal *l, HSOut *o)
@@ -276,7 +284,7 @@ static void hs48(const PetscReal *x, const PetscReal *l, HSOut *o)
 
 static void hs49(const PetscReal *x, const PetscReal *l, HSOut *o)
 {
-  obj46(x, o);
+  obj46(x, PETSC_FALSE, o);
   o->c[0]    = x[0] + x[1] + x[2] + 4 * x[3] - 7;
   o->c[1]    = x[2] + 5 * x[4] - 6;
   o->J[0][0] = 1;
@@ -328,41 +336,34 @@ static void con51(const PetscReal *x, PetscReal r, HSOut *o)
   o->J[2][4] = -1;
 }
 
-static void hs51(const PetscReal *x, const PetscReal *l, HSOut *o)
+/* (s x1 - x2)^2 + (x2 + x3 - 2)^2 + (x4 - 1)^2 + (x5 - 1)^2: HS51 (s = 1) and HS52 (s = 4). */
+static void obj51(const PetscReal *x, PetscReal s, HSOut *o)
 {
-  PetscReal a = x[0] - x[1], b = x[1] + x[2] - 2;
+  PetscReal a = s * x[0] - x[1], b = x[1] + x[2] - 2;
   o->f    = a * a + b * b + PetscSqr(x[3] - 1) + PetscSqr(x[4] - 1);
-  o->g[0] = 2 * a;
+  o->g[0] = 2 * s * a;
   o->g[1] = -2 * a + 2 * b;
   o->g[2] = 2 * b;
   o->g[3] = 2 * (x[3] - 1);
   o->g[4] = 2 * (x[4] - 1);
-  HADD(0, 0, 2);
-  HADD(0, 1, -2);
+  HADD(0, 0, 2 * s * s);
+  HADD(0, 1, -2 * s);
   HADD(1, 1, 4);
   HADD(1, 2, 2);
   HADD(2, 2, 2);
   HADD(3, 3, 2);
   HADD(4, 4, 2);
+}
+
+static void hs51(const PetscReal *x, const PetscReal *l, HSOut *o)
+{
+  obj51(x, 1, o);
   con51(x, 4, o);
 }
 
 static void hs52(const PetscReal *x, const PetscReal *l, HSOut *o)
 {
-  PetscReal a = 4 * x[0] - x[1], b = x[1] + x[2] - 2;
-  o->f    = a * a + b * b + PetscSqr(x[3] - 1) + PetscSqr(x[4] - 1);
-  o->g[0] = 8 * a;
-  o->g[1] = -2 * a + 2 * b;
-  o->g[2] = 2 * b;
-  o->g[3] = 2 * (x[3] - 1);
-  o->g[4] = 2 * (x[4] - 1);
-  HADD(0, 0, 32);
-  HADD(0, 1, -8);
-  HADD(1, 1, 4);
-  HADD(1, 2, 2);
-  HADD(2, 2, 2);
-  HADD(3, 3, 2);
-  HADD(4, 4, 2);
+  obj51(x, 4, o);
   con51(x, 0, o);
 }
 
@@ -412,19 +413,7 @@ static void hs61(const PetscReal *x, const PetscReal *l, HSOut *o)
 
 static void hs77(const PetscReal *x, const PetscReal *l, HSOut *o)
 {
-  PetscReal d = x[3] - 1, e = x[4] - 1;
-  o->f    = PetscSqr(x[0] - 1) + PetscSqr(x[0] - x[1]) + PetscSqr(x[2] - 1) + PetscPowReal(d, 4) + PetscPowReal(e, 6);
-  o->g[0] = 2 * (x[0] - 1) + 2 * (x[0] - x[1]);
-  o->g[1] = -2 * (x[0] - x[1]);
-  o->g[2] = 2 * (x[2] - 1);
-  o->g[3] = 4 * d * d * d;
-  o->g[4] = 6 * PetscPowReal(e, 5);
-  HADD(0, 0, 4);
-  HADD(0, 1, -2);
-  HADD(1, 1, 2);
-  HADD(2, 2, 2);
-  HADD(3, 3, 12 * d * d);
-  HADD(4, 4, 30 * PetscPowReal(e, 4));
+  obj46(x, PETSC_TRUE, o);
   con46(x, l, 2 * PETSC_SQRT2, 8 + PETSC_SQRT2, o);
 }
 
@@ -484,17 +473,7 @@ static void hs79(const PetscReal *x, const PetscReal *l, HSOut *o)
   o->c[0]    = x[0] + x[1] * x[1] + x[2] * x[2] * x[2] - 2 - 3 * PETSC_SQRT2;
   o->c[1]    = x[1] - x[2] * x[2] + x[3] + 2 - 2 * PETSC_SQRT2;
   o->c[2]    = x[0] * x[4] - 2;
-  o->J[0][0] = 1;
-  o->J[0][1] = 2 * x[1];
-  o->J[0][2] = 3 * x[2] * x[2];
-  o->J[1][1] = 1;
-  o->J[1][2] = -2 * x[2];
-  o->J[1][3] = 1;
-  o->J[2][0] = x[4];
-  o->J[2][4] = x[0];
-  HADD(1, 1, 2 * l[0]);
-  HADD(2, 2, 6 * x[2] * l[0] - 2 * l[1]);
-  HADD(0, 4, l[2]);
+  con47(x, l, o);
 }
 
 typedef struct {

@@ -21,101 +21,70 @@ static inline void Interp1D(PetscInt nf, PetscInt nc, PetscInt i, PetscInt *lo, 
   *th = (PetscReal)(num % (nf + 1)) / (PetscReal)(nf + 1);
 }
 
-/* P: fine (level k) x coarse (level k+1), rows in the fine DMDA's PETSc order, columns in the coarse one's. */
-static PetscErrorCode CreateInterpolation(DM daf, PetscInt nf, DM dac, PetscInt nc, Mat *P)
+/* The (up to two) coarse nodes of 1-D fine node i with nonzero weight: *cnt entries in idx/w. */
+static inline PetscInt Stencil1D(const PetscInt *lo, const PetscReal *th, PetscInt nc, PetscInt i, PetscInt idx[2], PetscReal w[2])
 {
-  MPI_Comm   comm;
-  AO         ao;
-  PetscInt   xs, ys, xm, ym, cxm, cym, rstart, total = 0, *lo, *cols, *cnt;
-  PetscReal *th;
-  PetscScalar *vals;
+  PetscInt cnt = 0;
 
-  PetscFunctionBegin;
-  PetscCall(PetscObjectGetComm((PetscObject)daf, &comm));
-  PetscCall(DMDAGetCorners(daf, &xs, &ys, NULL, &xm, &ym, NULL));
-  PetscCall(DMDAGetCorners(dac, NULL, NULL, NULL, &cxm, &cym, NULL));
-  PetscCall(MatCreateAIJ(comm, xm * ym, cxm * cym, nf * nf, nc * nc, 4, NULL, 4, NULL, P));
-  PetscCall(MatGetOwnershipRange(*P, &rstart, NULL));
-  PetscCall(PetscMalloc2(nf, &lo, nf, &th));
-  for (PetscInt i = 0; i < nf; i++) Interp1D(nf, nc, i, &lo[i], &th[i]);
-  PetscCall(PetscMalloc3(4 * xm * ym, &cols, 4 * xm * ym, &vals, xm * ym, &cnt));
-  for (PetscInt j = ys; j < ys + ym; j++) {
-    for (PetscInt i = xs; i < xs + xm; i++) {
-      const PetscInt m = (j - ys) * xm + (i - xs);
-      cnt[m]           = 0;
-      for (PetscInt b = 0; b < 2; b++) {
-        const PetscInt  jc  = lo[j] + b;
-        const PetscReal wy = b ? th[j] : 1.0 - th[j];
-        if (jc < 0 || jc >= nc || wy == 0.0) continue;
-        for (PetscInt a = 0; a < 2; a++) {
-          const PetscInt  ic  = lo[i] + a;
-          const PetscReal wx = a ? th[i] : 1.0 - th[i];
-          if (ic < 0 || ic >= nc || wx == 0.0) continue;
-          cols[total]   = jc * nc + ic; /* natural order; mapped to the coarse DMDA's order below */
-          vals[total++] = wx * wy;
-          cnt[m]++;
-        }
-      }
-    }
+  for (PetscInt a = 0; a < 2; a++) {
+    const PetscInt  ic = lo[i] + a;
+    const PetscReal wa = a ? th[i] : 1.0 - th[i];
+    if (ic < 0 || ic >= nc || wa == 0.0) continue;
+    idx[cnt] = ic;
+    w[cnt++] = wa;
   }
-  PetscCall(DMDAGetAO(dac, &ao));
-  PetscCall(AOApplicationToPetsc(ao, total, cols));
-  /* Whole rows with sorted columns, all local: MatSetValues then copies instead of searching, which
-     halves the hierarchy setup at n = 2049 (4 million rows). */
-  PetscCall(MatSetOption(*P, MAT_SORTED_FULL, PETSC_TRUE));
-  PetscCall(MatSetOption(*P, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
-  total = 0;
-  for (PetscInt m = 0; m < xm * ym; m++) {
-    const PetscInt row = rstart + m;
-    PetscCall(PetscSortIntWithScalarArray(cnt[m], cols + total, vals + total));
-    PetscCall(MatSetValues(*P, 1, &row, cnt[m], cols + total, vals + total, INSERT_VALUES));
-    total += cnt[m];
-  }
-  PetscCall(MatAssemblyBegin(*P, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(*P, MAT_FINAL_ASSEMBLY));
-  PetscCall(PetscFree3(cols, vals, cnt));
-  PetscCall(PetscFree2(lo, th));
-  PetscFunctionReturn(0);
+  return cnt;
 }
 
-/* The 3-D version: trilinear, the tensor product of Interp1D in x, y and z (up to 8 entries a row). */
-static PetscErrorCode CreateInterpolation3d(DM daf, PetscInt nf, DM dac, PetscInt nc, Mat *P)
+/* P: fine (level k) x coarse (level k+1), rows in the fine DMDA's PETSc order, columns in the coarse one's.
+   Bilinear (dim 2, up to 4 entries a row) or trilinear (dim 3, up to 8): the tensor product of Interp1D; a
+   2-D grid is one z-plane with weight 1 (exact), so both share the loops. */
+static PetscErrorCode CreateInterpolation(PetscInt dim, DM daf, PetscInt nf, DM dac, PetscInt nc, Mat *P)
 {
-  MPI_Comm     comm;
-  AO           ao;
-  PetscInt     xs, ys, zs, xm, ym, zm, cxm, cym, czm, rstart, total = 0, *lo, *cols, *cnt, nloc;
-  PetscReal   *th;
-  PetscScalar *vals;
+  const PetscInt nnz = dim == 3 ? 8 : 4;
+  MPI_Comm       comm;
+  AO             ao;
+  PetscInt       xs, ys, zs = 0, xm, ym, zm = 1, cxm, cym, czm = 1, rstart, total = 0, *lo, *cols, *cnt, nloc;
+  PetscReal     *th;
+  PetscScalar   *vals;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)daf, &comm));
-  PetscCall(DMDAGetCorners(daf, &xs, &ys, &zs, &xm, &ym, &zm));
-  PetscCall(DMDAGetCorners(dac, NULL, NULL, NULL, &cxm, &cym, &czm));
+  if (dim == 3) {
+    PetscCall(DMDAGetCorners(daf, &xs, &ys, &zs, &xm, &ym, &zm));
+    PetscCall(DMDAGetCorners(dac, NULL, NULL, NULL, &cxm, &cym, &czm));
+  } else {
+    PetscCall(DMDAGetCorners(daf, &xs, &ys, NULL, &xm, &ym, NULL));
+    PetscCall(DMDAGetCorners(dac, NULL, NULL, NULL, &cxm, &cym, NULL));
+  }
   nloc = xm * ym * zm;
-  PetscCall(MatCreateAIJ(comm, nloc, cxm * cym * czm, nf * nf * nf, nc * nc * nc, 8, NULL, 8, NULL, P));
+  PetscCall(MatCreateAIJ(comm, nloc, cxm * cym * czm, dim == 3 ? nf * nf * nf : nf * nf, dim == 3 ? nc * nc * nc : nc * nc, nnz, NULL, nnz, NULL, P));
   PetscCall(MatGetOwnershipRange(*P, &rstart, NULL));
   PetscCall(PetscMalloc2(nf, &lo, nf, &th));
   for (PetscInt i = 0; i < nf; i++) Interp1D(nf, nc, i, &lo[i], &th[i]);
-  PetscCall(PetscMalloc3(8 * nloc, &cols, 8 * nloc, &vals, nloc, &cnt));
+  PetscCall(PetscMalloc3(nnz * nloc, &cols, nnz * nloc, &vals, nloc, &cnt));
   for (PetscInt k = zs; k < zs + zm; k++) {
+    PetscInt  kc[2] = {0, 0}, nk = 1;
+    PetscReal wz[2] = {1.0, 1.0};
+
+    if (dim == 3) nk = Stencil1D(lo, th, nc, k, kc, wz);
     for (PetscInt j = ys; j < ys + ym; j++) {
+      PetscInt  jc[2];
+      PetscReal wy[2];
+      const PetscInt nj = Stencil1D(lo, th, nc, j, jc, wy);
+
       for (PetscInt i = xs; i < xs + xm; i++) {
-        const PetscInt m = ((k - zs) * ym + (j - ys)) * xm + (i - xs);
-        cnt[m]           = 0;
-        for (PetscInt d = 0; d < 2; d++) {
-          const PetscInt  kc = lo[k] + d;
-          const PetscReal wz = d ? th[k] : 1.0 - th[k];
-          if (kc < 0 || kc >= nc || wz == 0.0) continue;
-          for (PetscInt b = 0; b < 2; b++) {
-            const PetscInt  jc = lo[j] + b;
-            const PetscReal wy = b ? th[j] : 1.0 - th[j];
-            if (jc < 0 || jc >= nc || wy == 0.0) continue;
-            for (PetscInt a = 0; a < 2; a++) {
-              const PetscInt  ic = lo[i] + a;
-              const PetscReal wx = a ? th[i] : 1.0 - th[i];
-              if (ic < 0 || ic >= nc || wx == 0.0) continue;
-              cols[total]   = (kc * nc + jc) * nc + ic; /* natural order; mapped to the coarse DMDA's order below */
-              vals[total++] = wx * wy * wz;
+        PetscInt       ic[2];
+        PetscReal      wx[2];
+        const PetscInt ni = Stencil1D(lo, th, nc, i, ic, wx);
+        const PetscInt m  = ((k - zs) * ym + (j - ys)) * xm + (i - xs);
+
+        cnt[m] = 0;
+        for (PetscInt d = 0; d < nk; d++) {
+          for (PetscInt b = 0; b < nj; b++) {
+            for (PetscInt a = 0; a < ni; a++) {
+              cols[total]   = (kc[d] * nc + jc[b]) * nc + ic[a]; /* natural order; mapped to the coarse DMDA's order below */
+              vals[total++] = wx[a] * wy[b] * wz[d];
               cnt[m]++;
             }
           }
@@ -125,6 +94,8 @@ static PetscErrorCode CreateInterpolation3d(DM daf, PetscInt nf, DM dac, PetscIn
   }
   PetscCall(DMDAGetAO(dac, &ao));
   PetscCall(AOApplicationToPetsc(ao, total, cols));
+  /* Whole rows with sorted columns, all local: MatSetValues then copies instead of searching, which
+     halves the hierarchy setup at n = 2049 (4 million rows). */
   PetscCall(MatSetOption(*P, MAT_SORTED_FULL, PETSC_TRUE));
   PetscCall(MatSetOption(*P, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
   total = 0;
@@ -141,52 +112,13 @@ static PetscErrorCode CreateInterpolation3d(DM daf, PetscInt nf, DM dac, PetscIn
   PetscFunctionReturn(0);
 }
 
-/* Coarse coefficient at coarse node (I,J): the average of the fine values weighted by the interpolation
-   weights P(fine, (I,J)), i.e. the normalised transpose of P (full weighting on nested grids). The coarse
+/* Coarse coefficient at coarse node (I,J[,K]): the average of the fine values weighted by the interpolation
+   weights P(fine, (I,J[,K])), i.e. the normalised transpose of P (full weighting on nested grids). The coarse
    operator then forms harmonic face means of these nodal values, as the fine one does. Arithmetic nodal
    averaging is the default because that face mean already weights the low side of a jump: averaging
    the nodes harmonically as well shrinks high-K regions twice, and measured iterations were worse
    (heat, contrast 100: 20 vs 11; darcy with K over 6 decades: 20 vs 16; docs/multigrid.md). Fields are
    complete on every rank, so this is local and np-independent. */
-static PetscErrorCode RestrictField(PetscInt nf, const PetscReal *f, PetscInt nc, SkuaMGAverage avg, PetscReal *fc)
-{
-  PetscInt  *lo;
-  PetscReal *th, *sw;
-
-  PetscFunctionBegin;
-  PetscCall(PetscMalloc3(nf, &lo, nf, &th, nc * nc, &sw));
-  for (PetscInt i = 0; i < nf; i++) Interp1D(nf, nc, i, &lo[i], &th[i]);
-  PetscCall(PetscArrayzero(sw, nc * nc));
-  PetscCall(PetscArrayzero(fc, nc * nc));
-  for (PetscInt j = 0; j < nf; j++) {
-    for (PetscInt i = 0; i < nf; i++) {
-      const PetscReal v = f[j * nf + i];
-      PetscReal       t;
-
-      if (avg != SKUA_MG_AVERAGE_ARITHMETIC) PetscCheck(v > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Coefficient %g at node (%" PetscInt_FMT ",%" PetscInt_FMT ") is not positive; %s averaging (-skua_mg_average) needs K > 0, use arithmetic", (double)v, i, j, SkuaMGAverages[avg]);
-      t = avg == SKUA_MG_AVERAGE_HARMONIC ? 1.0 / v : (avg == SKUA_MG_AVERAGE_GEOMETRIC ? PetscLogReal(v) : v);
-      for (PetscInt b = 0; b < 2; b++) {
-        const PetscInt  jc  = lo[j] + b;
-        const PetscReal wy = b ? th[j] : 1.0 - th[j];
-        if (jc < 0 || jc >= nc || wy == 0.0) continue;
-        for (PetscInt a = 0; a < 2; a++) {
-          const PetscInt  ic  = lo[i] + a;
-          const PetscReal w  = (a ? th[i] : 1.0 - th[i]) * wy;
-          if (ic < 0 || ic >= nc || w == 0.0) continue;
-          fc[jc * nc + ic] += w * t;
-          sw[jc * nc + ic] += w;
-        }
-      }
-    }
-  }
-  for (PetscInt m = 0; m < nc * nc; m++) {
-    const PetscReal mean = fc[m] / sw[m];
-    fc[m]                = avg == SKUA_MG_AVERAGE_HARMONIC ? 1.0 / mean : (avg == SKUA_MG_AVERAGE_GEOMETRIC ? PetscExpReal(mean) : mean);
-  }
-  PetscCall(PetscFree3(lo, th, sw));
-  PetscFunctionReturn(0);
-}
-
 static inline PetscReal AverageForward(SkuaMGAverage avg, PetscReal v)
 {
   return avg == SKUA_MG_AVERAGE_HARMONIC ? 1.0 / v : (avg == SKUA_MG_AVERAGE_GEOMETRIC ? PetscLogReal(v) : v);
@@ -197,10 +129,9 @@ static inline PetscReal AverageBack(SkuaMGAverage avg, PetscReal mean)
   return avg == SKUA_MG_AVERAGE_HARMONIC ? 1.0 / mean : (avg == SKUA_MG_AVERAGE_GEOMETRIC ? PetscExpReal(mean) : mean);
 }
 
-/* The 3-D version of RestrictField: weights of the trilinear P. */
-static PetscErrorCode RestrictField3d(PetscInt nf, const PetscReal *f, PetscInt nc, SkuaMGAverage avg, PetscReal *fc)
+static PetscErrorCode RestrictField(PetscInt dim, PetscInt nf, const PetscReal *f, PetscInt nc, SkuaMGAverage avg, PetscReal *fc)
 {
-  const PetscInt ncc = nc * nc * nc;
+  const PetscInt nzf = dim == 3 ? nf : 1, nzc = dim == 3 ? nc : 1, ncc = nc * nc * nzc;
   PetscInt      *lo;
   PetscReal     *th, *sw;
 
@@ -209,28 +140,35 @@ static PetscErrorCode RestrictField3d(PetscInt nf, const PetscReal *f, PetscInt 
   for (PetscInt i = 0; i < nf; i++) Interp1D(nf, nc, i, &lo[i], &th[i]);
   PetscCall(PetscArrayzero(sw, ncc));
   PetscCall(PetscArrayzero(fc, ncc));
-  for (PetscInt k = 0; k < nf; k++) {
+  for (PetscInt k = 0; k < nzf; k++) {
+    PetscInt  kc[2] = {0, 0}, nk = 1;
+    PetscReal wz[2] = {1.0, 1.0};
+
+    if (dim == 3) nk = Stencil1D(lo, th, nc, k, kc, wz);
     for (PetscInt j = 0; j < nf; j++) {
+      PetscInt       jc[2];
+      PetscReal      wy[2];
+      const PetscInt nj = Stencil1D(lo, th, nc, j, jc, wy);
+
       for (PetscInt i = 0; i < nf; i++) {
-        const PetscReal v = f[(k * nf + j) * nf + i];
+        PetscInt        ic[2];
+        PetscReal       wx[2];
+        const PetscInt  ni = Stencil1D(lo, th, nc, i, ic, wx);
+        const PetscReal v  = f[(k * nf + j) * nf + i];
         PetscReal       t;
 
-        if (avg != SKUA_MG_AVERAGE_ARITHMETIC) PetscCheck(v > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Coefficient %g at node (%" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT ") is not positive; %s averaging (-skua_mg_average) needs K > 0, use arithmetic", (double)v, i, j, k, SkuaMGAverages[avg]);
+        if (avg != SKUA_MG_AVERAGE_ARITHMETIC) {
+          if (dim == 3) PetscCheck(v > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Coefficient %g at node (%" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT ") is not positive; %s averaging (-skua_mg_average) needs K > 0, use arithmetic", (double)v, i, j, k, SkuaMGAverages[avg]);
+          else PetscCheck(v > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Coefficient %g at node (%" PetscInt_FMT ",%" PetscInt_FMT ") is not positive; %s averaging (-skua_mg_average) needs K > 0, use arithmetic", (double)v, i, j, SkuaMGAverages[avg]);
+        }
         t = AverageForward(avg, v);
-        for (PetscInt d = 0; d < 2; d++) {
-          const PetscInt  kc = lo[k] + d;
-          const PetscReal wz = d ? th[k] : 1.0 - th[k];
-          if (kc < 0 || kc >= nc || wz == 0.0) continue;
-          for (PetscInt b = 0; b < 2; b++) {
-            const PetscInt  jc = lo[j] + b;
-            const PetscReal wy = b ? th[j] : 1.0 - th[j];
-            if (jc < 0 || jc >= nc || wy == 0.0) continue;
-            for (PetscInt a = 0; a < 2; a++) {
-              const PetscInt  ic = lo[i] + a;
-              const PetscReal w  = (a ? th[i] : 1.0 - th[i]) * wy * wz;
-              if (ic < 0 || ic >= nc || w == 0.0) continue;
-              fc[(kc * nc + jc) * nc + ic] += w * t;
-              sw[(kc * nc + jc) * nc + ic] += w;
+        for (PetscInt d = 0; d < nk; d++) {
+          for (PetscInt b = 0; b < nj; b++) {
+            for (PetscInt a = 0; a < ni; a++) {
+              const PetscInt  mc = (kc[d] * nc + jc[b]) * nc + ic[a];
+              const PetscReal w  = wx[a] * wy[b] * wz[d];
+              fc[mc] += w * t;
+              sw[mc] += w;
             }
           }
         }
@@ -311,8 +249,7 @@ PetscErrorCode SkuaMGHierarchyCreate(SkuaMG_Ctx *mg, SkuaPDE pde)
     }
   }
   for (PetscInt k = 0; k + 1 < L; k++) {
-    if (mg->dim == 3) PetscCall(CreateInterpolation3d(mg->da[k], sizes[k], mg->da[k + 1], sizes[k + 1], &mg->P[k]));
-    else PetscCall(CreateInterpolation(mg->da[k], sizes[k], mg->da[k + 1], sizes[k + 1], &mg->P[k]));
+    PetscCall(CreateInterpolation(mg->dim, mg->da[k], sizes[k], mg->da[k + 1], sizes[k + 1], &mg->P[k]));
   }
   if (mg->type == SKUA_MG_SHIFTED) {
     PetscCall(DMCreateMatrix(da0, &mg->A[0]));
@@ -339,10 +276,9 @@ PetscErrorCode SkuaMGHierarchyUpdate(SkuaMG_Ctx *mg, SkuaPDE pde, PetscReal *con
   if (!mg->galerkin) {
     for (PetscInt k = 1; k < mg->nlevels; k++) {
       const PetscReal r = (PetscReal)(n0 + 1) / (PetscReal)(mg->n[k] + 1);
-      PetscErrorCode (*restrict_field)(PetscInt, const PetscReal *, PetscInt, SkuaMGAverage, PetscReal *) = mg->dim == 3 ? RestrictField3d : RestrictField;
-      if (mg->K[k]) PetscCall(restrict_field(mg->n[k - 1], k == 1 ? fields[0] : mg->K[k - 1], mg->n[k], mg->average, mg->K[k]));
+      if (mg->K[k]) PetscCall(RestrictField(mg->dim, mg->n[k - 1], k == 1 ? fields[0] : mg->K[k - 1], mg->n[k], mg->average, mg->K[k]));
       /* the reaction term is a mass-like quantity: arithmetic mean */
-      if (mg->c[k]) PetscCall(restrict_field(mg->n[k - 1], mg->c[k - 1], mg->n[k], SKUA_MG_AVERAGE_ARITHMETIC, mg->c[k]));
+      if (mg->c[k]) PetscCall(RestrictField(mg->dim, mg->n[k - 1], mg->c[k - 1], mg->n[k], SKUA_MG_AVERAGE_ARITHMETIC, mg->c[k]));
       PetscCall(AssembleLevel(mg->da[k], mg->n[k], mg->K[k], mg->c[k], mg->cconst, mg->dim == 3 ? r * r * r : r * r, mg->A[k]));
     }
   }

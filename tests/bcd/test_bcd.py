@@ -78,6 +78,24 @@ def read(out):
                 "attrs": dict(F.attrs)}
 
 
+def solve_combo(problem, loss, l2, combo, tol, np_, out):
+    """skua-bcd on problem with one (partition, rule, update, block size, prox) combination; returns read(out)."""
+    part, rule, upd, bs, rho = combo
+    solve(["-problem", problem, "-bcd_loss", loss, "-bcd_l2", l2, "-bcd_partition", part, "-bcd_rule", rule,
+           "-bcd_update", upd, "-bcd_block_size", bs, "-bcd_prox", rho, "-bcd_tol", tol, "-bcd_max_it", 200000,
+           "-bcd_trace_every", 10], np_, out)
+    return read(out)
+
+
+def combo_errors(r, Fs, xs, combo):
+    """Relative error of the final objective vs Fs and max |x - xs| of a solve_combo result, printed with the combination."""
+    part, rule, upd, bs, rho = combo
+    err = abs(r["obj"][-1] - Fs) / abs(Fs)
+    xerr = np.abs(r["x"] - xs).max()
+    print(f"  {part:10s} {rule:9s} {upd:10s} bs {bs} rho {rho}: its {r['it'][-1]:6d} F rel err {err:.2e} |x-x*| {xerr:.2e}")
+    return err, xerr
+
+
 COMBOS = [  # (partition, rule, update, block size, prox)
     ("contiguous", "gsl", "gradient", 4, 0), ("contiguous", "random", "linesearch", 4, 0),
     ("contiguous", "cyclic", "newton", 5, 0), ("contiguous", "perm", "gradient", 3, 0),
@@ -98,13 +116,8 @@ def case_reference_squared(np_):
         write_problem(f"{d}/p{k}.h5", A, b, dense=dense)
     for c, (part, rule, upd, bs, rho) in enumerate(COMBOS):
         out = f"{d}/o{c}.h5"
-        solve(["-problem", f"{d}/p{c % 2}.h5", "-bcd_loss", "squared", "-bcd_l2", l2, "-bcd_partition", part,
-               "-bcd_rule", rule, "-bcd_update", upd, "-bcd_block_size", bs, "-bcd_prox", rho, "-bcd_tol", 1e-9,
-               "-bcd_max_it", 200000, "-bcd_trace_every", 10], np_, out)
-        r = read(out)
-        err = abs(r["obj"][-1] - Fs) / abs(Fs)
-        xerr = np.abs(r["x"] - xs).max()
-        print(f"  {part:10s} {rule:9s} {upd:10s} bs {bs} rho {rho}: its {r['it'][-1]:6d} F rel err {err:.2e} |x-x*| {xerr:.2e}")
+        r = solve_combo(f"{d}/p{c % 2}.h5", "squared", l2, (part, rule, upd, bs, rho), 1e-9, np_, out)
+        err, xerr = combo_errors(r, Fs, xs, (part, rule, upd, bs, rho))
         check(err < 1e-10 and xerr < 1e-7, f"{rule}/{upd}: F {r['obj'][-1]!r} vs reference {Fs!r}, |x-x*| {xerr}")
         check(abs(objective(A, b, r["x"], "squared", l2=l2) - r["obj"][-1]) < 1e-9 * abs(Fs), "written x does not give the reported objective")
     print("reference_squared OK")
@@ -127,10 +140,7 @@ def case_reference_logistic(np_):
     for c, (part, rule, upd, bs, rho) in enumerate(COMBOS):
         out = f"{d}/o{c}.h5"
         src = f"{d}/p.svm" if c % 2 else f"{d}/p.h5"
-        solve(["-problem", src, "-bcd_loss", "logistic", "-bcd_l2", l2, "-bcd_partition", part, "-bcd_rule", rule,
-               "-bcd_update", upd, "-bcd_block_size", bs, "-bcd_prox", rho, "-bcd_tol", 1e-9, "-bcd_max_it", 200000,
-               "-bcd_trace_every", 10], np_, out)
-        r = read(out)
+        r = solve_combo(src, "logistic", l2, (part, rule, upd, bs, rho), 1e-9, np_, out)
         err = (r["obj"][-1] - Fs) / abs(Fs)
         print(f"  {os.path.basename(src)} {part:10s} {rule:9s} {upd:10s}: its {r['it'][-1]:6d} (F - F_lbfgs)/F {err:.2e}")
         # BCD may end below L-BFGS-B; it must not end above it by more than round-off
@@ -285,13 +295,8 @@ def case_reference_quadratic(np_):
     write_problem(f"{d}/q.h5", A, b)
     for c, (part, rule, upd, bs, rho) in enumerate(QCOMBOS):
         out = f"{d}/o{c}.h5"
-        solve(["-problem", f"{d}/q.h5", "-bcd_loss", "quadratic", "-bcd_l2", l2, "-bcd_partition", part, "-bcd_rule", rule,
-               "-bcd_update", upd, "-bcd_block_size", bs, "-bcd_prox", rho, "-bcd_tol", 1e-10, "-bcd_max_it", 200000,
-               "-bcd_trace_every", 10], np_, out)
-        r = read(out)
-        err = abs(r["obj"][-1] - Fs) / abs(Fs)
-        xerr = np.abs(r["x"] - xs).max()
-        print(f"  {part:10s} {rule:9s} {upd:10s} bs {bs} rho {rho}: its {r['it'][-1]:6d} F rel err {err:.2e} |x-x*| {xerr:.2e}")
+        r = solve_combo(f"{d}/q.h5", "quadratic", l2, (part, rule, upd, bs, rho), 1e-10, np_, out)
+        err, xerr = combo_errors(r, Fs, xs, (part, rule, upd, bs, rho))
         check(err < 1e-12 and xerr < 1e-8, f"{rule}/{upd}: F {r['obj'][-1]!r} vs numpy {Fs!r}, |x-x*| {xerr}")
         check(abs(quad_objective(A, b, r["x"], l2=l2) - r["obj"][-1]) < 1e-12 * abs(Fs), "written x does not give the reported objective")
         # the gradient is kept up to date from Ax: the reported norm must be that of A x + l2 x - b
@@ -381,10 +386,7 @@ def case_reference_softmax(np_):
     write_problem(f"{d}/s.h5", A, y)
     for c, (part, rule, upd, bs, rho) in enumerate(SCOMBOS):
         out = f"{d}/o{c}.h5"
-        solve(["-problem", f"{d}/s.h5", "-bcd_loss", "softmax", "-bcd_l2", l2, "-bcd_partition", part, "-bcd_rule", rule,
-               "-bcd_update", upd, "-bcd_block_size", bs, "-bcd_prox", rho, "-bcd_tol", 1e-9, "-bcd_max_it", 200000,
-               "-bcd_trace_every", 10], np_, out)
-        r = read(out)
+        r = solve_combo(f"{d}/s.h5", "softmax", l2, (part, rule, upd, bs, rho), 1e-9, np_, out)
         W = r["x"]
         check(W.shape == (n, C), f"/x has shape {W.shape}, expected {(n, C)}")
         F, G = softmax_fg(A, y, W, l2=l2)
@@ -482,18 +484,23 @@ def load_problem(path):
         return A, F["b"][:], loss.decode() if isinstance(loss, bytes) else loss
 
 
+def generate_np1_np4(d, name):
+    """Problem name generated (seed 3) at np 1 and np 4 into d, checked byte-identical; returns load_problem of it."""
+    for n in (1, 4):
+        solve(["-generate", name, "-seed", 3], n, f"{d}/{name}{n}.h5")
+    with h5py.File(f"{d}/{name}1.h5") as F1, h5py.File(f"{d}/{name}4.h5") as F4:
+        for k in ["A/data", "A/indices", "A/indptr", "b"]:
+            check(np.array_equal(F1[k][:], F4[k][:]), f"generated problem {name} differs between np 1 and np 4 in {k}")
+    return load_problem(f"{d}/{name}1.h5")
+
+
 def case_generators(np_, names="CDE"):
     """Problems C, D, E: byte-identical at np 1 and 4, with the paper's shapes and structure (C: 1000 x 1000,
     labels 0..49; D: 2400 x 2400 lattice Laplacian block, <= 5 nonzeros per row, SPD; E: 1900 x 1900 symmetric
     5-NN Laplacian block, SPD), and skua-bcd solves D and E to numpy's x* and C to a small softmax gradient."""
     d = tmpdir()
     for name in names:
-        for n in (1, 4):
-            solve(["-generate", name, "-seed", 3], n, f"{d}/{name}{n}.h5")
-        with h5py.File(f"{d}/{name}1.h5") as F1, h5py.File(f"{d}/{name}4.h5") as F4:
-            for k in ["A/data", "A/indices", "A/indptr", "b"]:
-                check(np.array_equal(F1[k][:], F4[k][:]), f"generated problem {name} differs between np 1 and np 4 in {k}")
-        A, b, loss = load_problem(f"{d}/{name}1.h5")
+        A, b, loss = generate_np1_np4(d, name)
         print(f"  {name}: {A.shape[0]} x {A.shape[1]}, {A.nnz} nonzeros, loss {loss}: np 1 == np 4")
         if name == "C":
             check(A.shape == (1000, 1000) and loss == "softmax", "C: wrong shape or loss")
@@ -652,12 +659,7 @@ def case_generator_AB(np_):
     share the column's sign (an N(0,1) design gives ~50-60%); A: b continuous, B: labels +-1 of both signs."""
     d = tmpdir()
     for name in "AB":
-        for n in (1, 4):
-            solve(["-generate", name, "-seed", 3], n, f"{d}/{name}{n}.h5")
-        with h5py.File(f"{d}/{name}1.h5") as F1, h5py.File(f"{d}/{name}4.h5") as F4:
-            for k in ["A/data", "A/indices", "A/indptr", "b"]:
-                check(np.array_equal(F1[k][:], F4[k][:]), f"generated problem {name} differs between np 1 and np 4 in {k}")
-        A, b, loss = load_problem(f"{d}/{name}1.h5")
+        A, b, loss = generate_np1_np4(d, name)
         C = A.tocsc()
         frac = []
         for j in range(C.shape[1]):

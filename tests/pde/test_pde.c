@@ -524,16 +524,48 @@ static PetscErrorCode TestDarcyUnitK(PetscInt dim, PetscInt n)
   PetscFunctionReturn(0);
 }
 
+/* Assemble pde with field fld and rhs, solve (cg: CG/Jacobi to 1e-13, else the redundant LU of Solve()) and return
+   the solution in natural order in un. */
+static PetscErrorCode SolveManufactured(SkuaPDE pde, PetscReal *fld, const PetscReal *rhs, PetscBool cg, PetscReal *un)
+{
+  DM        dm;
+  Mat       A;
+  Vec       b, u;
+  PetscReal res;
+
+  PetscFunctionBeginUser;
+  PetscCall(SkuaPDEGetDM(pde, &dm));
+  PetscCall(DMCreateMatrix(dm, &A));
+  PetscCall(DMCreateGlobalVector(dm, &b));
+  PetscCall(VecDuplicate(b, &u));
+  PetscCall(SkuaPDEAssemble(pde, &fld, A, b));
+  PetscCall(SkuaPDENaturalToGlobal(pde, rhs, b));
+  if (cg) {
+    KSP ksp;
+    PC  pc;
+
+    PetscCall(KSPCreate(PETSC_COMM_WORLD, &ksp));
+    PetscCall(KSPSetOperators(ksp, A, A));
+    PetscCall(KSPSetType(ksp, KSPCG));
+    PetscCall(KSPGetPC(ksp, &pc));
+    PetscCall(PCSetType(pc, PCJACOBI));
+    PetscCall(KSPSetTolerances(ksp, 1e-13, 1e-50, PETSC_DEFAULT, 10000));
+    PetscCall(KSPSolve(ksp, b, u));
+    PetscCall(KSPDestroy(&ksp));
+  } else PetscCall(Solve(pde, A, b, u, &res));
+  PetscCall(SkuaPDEGlobalToNatural(pde, u, un));
+  PetscCall(MatDestroy(&A));
+  PetscCall(VecDestroy(&b));
+  PetscCall(VecDestroy(&u));
+  PetscFunctionReturn(0);
+}
+
 /* Manufactured u = sin(pi x) sin(pi y): poisson with f = 2 pi^2 u; darcy with K = exp(x - y) and the rhs replaced by
    f = -div(K grad u) = -K (u_x - u_y - 2 pi^2 u). Max error must fall by ~4 when h halves. */
 static PetscErrorCode ManufacturedError(SkuaPDEFamily fam, PetscInt n, PetscReal *err)
 {
   SkuaPDE         pde;
   PetscReal      *fld, *rhs, *un;
-  DM              dm;
-  Mat             A;
-  Vec             b, u;
-  PetscReal       res;
   const PetscReal h = 1.0 / (n + 1), pi = PETSC_PI;
 
   PetscFunctionBeginUser;
@@ -547,21 +579,11 @@ static PetscErrorCode ManufacturedError(SkuaPDEFamily fam, PetscInt n, PetscReal
       rhs[j * n + i]    = fam == SKUA_PDE_POISSON ? 2 * pi * pi * ue : -K * (ux - uy - 2 * pi * pi * ue);
       fld[j * n + i]    = fam == SKUA_PDE_POISSON ? rhs[j * n + i] : K;
     }
-  PetscCall(SkuaPDEGetDM(pde, &dm));
-  PetscCall(DMCreateMatrix(dm, &A));
-  PetscCall(DMCreateGlobalVector(dm, &b));
-  PetscCall(VecDuplicate(b, &u));
-  PetscCall(SkuaPDEAssemble(pde, &fld, A, b));
-  PetscCall(SkuaPDENaturalToGlobal(pde, rhs, b));
-  PetscCall(Solve(pde, A, b, u, &res));
-  PetscCall(SkuaPDEGlobalToNatural(pde, u, un));
+  PetscCall(SolveManufactured(pde, fld, rhs, PETSC_FALSE, un));
   *err = 0;
   for (PetscInt j = 0; j < n; j++)
     for (PetscInt i = 0; i < n; i++) *err = PetscMax(*err, PetscAbsReal(un[j * n + i] - PetscSinReal(pi * (i + 1) * h) * PetscSinReal(pi * (j + 1) * h)));
   PetscCall(PetscFree3(fld, rhs, un));
-  PetscCall(MatDestroy(&A));
-  PetscCall(VecDestroy(&b));
-  PetscCall(VecDestroy(&u));
   PetscCall(SkuaPDEDestroy(&pde));
   PetscFunctionReturn(0);
 }
@@ -585,11 +607,6 @@ static PetscErrorCode ManufacturedError3d(SkuaPDEFamily fam, PetscInt n, PetscRe
 {
   SkuaPDE         pde;
   PetscReal      *fld, *rhs, *un;
-  DM              dm;
-  Mat             A;
-  Vec             b, u;
-  KSP             ksp;
-  PC              pc;
   const PetscInt  nn = n * n * n;
   const PetscReal h = 1.0 / (n + 1), pi = PETSC_PI;
 
@@ -606,29 +623,12 @@ static PetscErrorCode ManufacturedError3d(SkuaPDEFamily fam, PetscInt n, PetscRe
         rhs[p]            = fam == SKUA_PDE_POISSON ? 3 * pi * pi * ue : -K * (ux - uy + uz - 3 * pi * pi * ue);
         fld[p]            = fam == SKUA_PDE_POISSON ? rhs[p] : K;
       }
-  PetscCall(SkuaPDEGetDM(pde, &dm));
-  PetscCall(DMCreateMatrix(dm, &A));
-  PetscCall(DMCreateGlobalVector(dm, &b));
-  PetscCall(VecDuplicate(b, &u));
-  PetscCall(SkuaPDEAssemble(pde, &fld, A, b));
-  PetscCall(SkuaPDENaturalToGlobal(pde, rhs, b));
-  PetscCall(KSPCreate(PETSC_COMM_WORLD, &ksp));
-  PetscCall(KSPSetOperators(ksp, A, A));
-  PetscCall(KSPSetType(ksp, KSPCG));
-  PetscCall(KSPGetPC(ksp, &pc));
-  PetscCall(PCSetType(pc, PCJACOBI));
-  PetscCall(KSPSetTolerances(ksp, 1e-13, 1e-50, PETSC_DEFAULT, 10000));
-  PetscCall(KSPSolve(ksp, b, u));
-  PetscCall(KSPDestroy(&ksp));
-  PetscCall(SkuaPDEGlobalToNatural(pde, u, un));
+  PetscCall(SolveManufactured(pde, fld, rhs, PETSC_TRUE, un));
   *err = 0;
   for (PetscInt k = 0; k < n; k++)
     for (PetscInt j = 0; j < n; j++)
       for (PetscInt i = 0; i < n; i++) *err = PetscMax(*err, PetscAbsReal(un[(k * n + j) * n + i] - PetscSinReal(pi * (i + 1) * h) * PetscSinReal(pi * (j + 1) * h) * PetscSinReal(pi * (k + 1) * h)));
   PetscCall(PetscFree3(fld, rhs, un));
-  PetscCall(MatDestroy(&A));
-  PetscCall(VecDestroy(&b));
-  PetscCall(VecDestroy(&u));
   PetscCall(SkuaPDEDestroy(&pde));
   PetscFunctionReturn(0);
 }
