@@ -10,7 +10,8 @@ static const char help[] = "skua-sketch: min |A x - b| for tall A by sketching, 
                            "  mpirun -n P skua-sketch -task newton -problem P.h5 -output out.h5 [-newton_loss logistic|squared -newton_l2 0\n"
                            "      -newton_tol 1e-10 -newton_max_it 100 -newton_exact] [-sketch_* as above]\n"
                            "  mpirun -n P skua-sketch -task constrained -problem hs6..hs79|logistic|control -output out.h5 [-constrained_* options, docs/constrained.md]\n"
-                           "  skua-sketch -generate lsq|logistic [-rows M -cols d -cond C -coherent 0|1 -sparse 0|1 -density 0.01 -seed 1] -output P.h5\n"
+                           "  mpirun -n P skua-sketch -task generate -generate lsq|logistic [-rows M -cols d -cond C -coherent 0|1 -sparse 0|1 -density 0.01 -seed 1] -output P.h5\n"
+                           "      writes the generated problem (identical for any P); -task lsq|newton -generate ... solves it in memory instead\n"
                            "  P.h5: /A (CSR group data/indices/indptr + attribute shape [M, d], or dense 2-D) and /b (length M). See docs/sketch.md.\n"
                            "Exit status: 0 converged, 1 error (no output file), 3 output written but the tolerance not reached.\n";
 
@@ -84,6 +85,25 @@ static PetscErrorCode LoadProblem(SketchCtx *c, const char gen[])
   if (lsq) PetscCall(SkuaSketchGenerateLSQ(comm, M, d, cond, coherent, sparse, density, seed, &c->A, &c->b));
   else PetscCall(SkuaSketchGenerateLogistic(comm, M, d, sparse, density, seed, &c->A, &c->b));
   PetscCall(PetscSNPrintf(c->problem, sizeof(c->problem), "generate:%s rows=%" PetscInt_FMT " cols=%" PetscInt_FMT " cond=%g coherent=%d sparse=%d density=%g seed=%" PetscInt_FMT, gen, M, d, (double)cond, (int)coherent, (int)sparse, (double)density, seed));
+  PetscFunctionReturn(0);
+}
+
+/* -task generate: the -generate problem written to -output as a problem file (dense /A as a 2-D dataset, sparse as a
+   CSR group, and /b), each rank writing its rows; the datasets are identical for any np. */
+static PetscErrorCode WriteProblem(SketchCtx *c, const char gen[])
+{
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  PetscInt M, d;
+
+  PetscFunctionBegin;
+  PetscCall(LoadProblem(c, gen));
+  PetscCall(MatGetSize(c->A, &M, &d));
+  PetscCall(SkuaH5WriterCreate(comm, c->output, PETSC_FALSE, &c->w, NULL));
+  PetscCall(SkuaH5WriterSetAttrString(c->w, "/", "problem", c->problem));
+  PetscCall(SkuaH5WriterWriteMat(c->w, "A", c->A));
+  PetscCall(SkuaH5WriterWriteVec(c->w, "b", c->b));
+  PetscCall(SkuaH5WriterFinish(&c->w));
+  PetscCall(PetscPrintf(comm, "Wrote %s: %" PetscInt_FMT " x %" PetscInt_FMT " (%s)\n", c->output, M, d, c->problem));
   PetscFunctionReturn(0);
 }
 
@@ -186,7 +206,7 @@ static PetscErrorCode Run(SketchCtx *c)
   PetscFunctionBegin;
   PetscCall(PetscStrcpy(c->task, "lsq"));
   PetscOptionsBegin(comm, NULL, "skua-sketch options", NULL);
-  PetscCall(PetscOptionsString("-task", "lsq, newton or constrained", NULL, c->task, c->task, sizeof(c->task), NULL));
+  PetscCall(PetscOptionsString("-task", "lsq, newton, constrained or generate", NULL, c->task, c->task, sizeof(c->task), NULL));
   PetscCall(PetscOptionsString("-problem", "HDF5 problem: /A (CSR group or dense 2-D), /b", NULL, c->problem, c->problem, sizeof(c->problem), &has_problem));
   PetscCall(PetscOptionsString("-output", "HDF5 output (written as FILE.partial, renamed when complete)", NULL, c->output, c->output, sizeof(c->output), &has_output));
   PetscCall(PetscOptionsString("-generate", "Test problem instead of -problem: lsq (-rows -cols -cond -coherent -sparse -density -seed) or logistic", NULL, gen, gen, sizeof(gen), &has_gen));
@@ -217,11 +237,21 @@ static PetscErrorCode Run(SketchCtx *c)
   }
   PetscCheck(!(has_gen && has_problem), comm, PETSC_ERR_USER_INPUT, "Give either -problem FILE or -generate lsq|logistic, not both");
   {
+    PetscBool gentask;
+    PetscCall(PetscStrcmp(c->task, "generate", &gentask));
+    if (gentask) {
+      PetscCheck(has_gen, comm, PETSC_ERR_USER_INPUT, "-task generate needs -generate lsq|logistic");
+      PetscCheck(has_output, comm, PETSC_ERR_USER_INPUT, "Missing -output FILE (the problem file to write)");
+      PetscCall(WriteProblem(c, gen));
+      PetscFunctionReturn(0);
+    }
+  }
+  {
     PetscBool lsq, newton, constrained;
     PetscCall(PetscStrcmp(c->task, "lsq", &lsq));
     PetscCall(PetscStrcmp(c->task, "newton", &newton));
     PetscCall(PetscStrcmp(c->task, "constrained", &constrained));
-    PetscCheck(lsq || newton || constrained, comm, PETSC_ERR_USER_INPUT, "Unknown -task %s; use lsq, newton or constrained", c->task);
+    PetscCheck(lsq || newton || constrained, comm, PETSC_ERR_USER_INPUT, "Unknown -task %s; use lsq, newton, constrained or generate", c->task);
     if (newton) {
       PetscCheck(has_output, comm, PETSC_ERR_USER_INPUT, "Missing -output FILE (HDF5 file for x and the trace)");
       PetscCheck(has_problem || has_gen, comm, PETSC_ERR_USER_INPUT, "Missing -problem FILE (HDF5 with /A and /b as for skua-bcd; see docs/sketch.md) or -generate logistic");

@@ -37,6 +37,9 @@ PETSC_EXTERN PetscErrorCode SkuaH5WriterSetAttrInt(SkuaH5Writer w, const char ob
 PETSC_EXTERN PetscErrorCode SkuaH5WriterSetAttrReal(SkuaH5Writer w, const char obj[], const char name[], PetscReal value);
 /* Writes a parallel Vec as a 1-D float64 dataset (intermediate groups created); replaces an existing one. */
 PETSC_EXTERN PetscErrorCode SkuaH5WriterWriteVec(SkuaH5Writer w, const char path[], Vec x);
+/* Writes a row-distributed Mat, each rank its own rows: MATDENSE as a 2-D float64 dataset, other types as a
+   scipy CSR group (data, indices, indptr, attribute shape); replaces an existing one. Read back by SkuaMatLoadHDF5. */
+PETSC_EXTERN PetscErrorCode SkuaH5WriterWriteMat(SkuaH5Writer w, const char path[], Mat A);
 /* Reads back a 1-D dataset written earlier (e.g. a finished solution when resuming) into x. */
 PETSC_EXTERN PetscErrorCode SkuaH5WriterReadVec(SkuaH5Writer w, const char path[], Vec x);
 /* N-dimensional float64 (or int64) dataset of the given dims, created if missing (kept on resume, so

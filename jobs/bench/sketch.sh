@@ -19,8 +19,11 @@ PY=/usr/bin/python3
 WORK=${WORK:-$(mktemp -d ./sketch-bench.XXXX)}
 echo "work directory: $WORK (np $NP); BLAS: $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)" >&2
 run() { $MPIEXEC -n "$NP" ${PREFLAGS//;/ } "$BIN/$1" "${@:2}"; }
-$PY "$HERE/sketch.py" generate -rows "$ROWS" -cols "$COLS" -cond "$COND" -coherent "$COHERENT" -seed 1 -output "$WORK/dense.h5"
-$PY "$HERE/sketch.py" generate -rows "$SROWS" -cols "$SCOLS" -cond "$COND" -sparse 1 -density 0.01 -seed 1 -output "$WORK/sparse.h5"
+# Problems from C (skua-sketch -task generate, identical for any np) or, with GEN=py, from numpy (sketch.py).
+GEN=${GEN:-c}
+gen() { if [ "$GEN" = py ]; then $PY "$HERE/sketch.py" "$@"; else local k=lsq; [ "$1" = generate_logistic ] && k=logistic; shift; run skua-sketch -task generate -generate "$k" "$@" > /dev/null; fi; }
+gen generate -rows "$ROWS" -cols "$COLS" -cond "$COND" -coherent "$COHERENT" -seed 1 -output "$WORK/dense.h5"
+gen generate -rows "$SROWS" -cols "$SCOLS" -cond "$COND" -sparse 1 -density 0.01 -seed 1 -output "$WORK/sparse.h5"
 for p in dense sparse; do
   for m in sketch_lsqr:sparsesign sketch_lsqr:countsketch sketch_lsqr:gaussian sketch_lsqr:srht lsqr:none normal:none; do
     meth=${m%%:*}; st=${m##*:}
@@ -31,7 +34,7 @@ for p in dense sparse; do
   done
 done
 # (2) Logistic regression on one file for both drivers.
-$PY "$HERE/sketch.py" generate_logistic -rows "$LROWS" -cols "$LCOLS" -seed 2 -output "$WORK/logistic.h5"
+gen generate_logistic -rows "$LROWS" -cols "$LCOLS" -seed 2 -output "$WORK/logistic.h5"
 for m in sketch:sparsesign sketch:srht exact:none; do
   kind=${m%%:*}; st=${m##*:}
   extra=(); [ "$st" != none ] && extra=(-sketch_type "$st" -sketch_size $((8 * LCOLS))); [ "$kind" = exact ] && extra=(-newton_exact)

@@ -167,6 +167,97 @@ PetscErrorCode SkuaH5WriterWriteVec(SkuaH5Writer w, const char path[], Vec x)
   PetscFunctionReturn(0);
 }
 
+/* A row-distributed Mat: MATDENSE as a 2-D float64 dataset (M x N, rows as h5py shows them), anything else as a
+   scipy CSR group (data float64, indices and indptr int64, attribute shape int64[2]), the layouts SkuaMatLoadHDF5
+   reads (docs/formats.md). Each rank writes its own rows (collective hyperslab writes); the content does not
+   depend on np. */
+PetscErrorCode SkuaH5WriterWriteMat(SkuaH5Writer w, const char path[], Mat A)
+{
+  PetscInt  M, N, rstart, rend, mloc;
+  PetscBool dense;
+  hid_t     dset;
+
+  PetscFunctionBegin;
+  PetscCall(MatGetSize(A, &M, &N));
+  PetscCall(MatGetOwnershipRange(A, &rstart, &rend));
+  mloc = rend - rstart;
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
+  if (H5Lexists(w->fid, path, H5P_DEFAULT) > 0) H5Ldelete(w->fid, path, H5P_DEFAULT);
+  if (dense) {
+    hsize_t            dims[2] = {(hsize_t)M, (hsize_t)N};
+    const PetscScalar *a;
+    PetscReal         *buf;
+    PetscInt           lda;
+    PetscCall(OpenOrCreate(w, path, H5T_IEEE_F64LE, 2, dims, &dset));
+    PetscCall(MatDenseGetLDA(A, &lda));
+    PetscCall(PetscMalloc1((size_t)mloc * N + 1, &buf));
+    PetscCall(MatDenseGetArrayRead(A, &a));
+    for (PetscInt i = 0; i < mloc; i++)
+      for (PetscInt j = 0; j < N; j++) buf[(size_t)i * N + j] = PetscRealPart(a[i + (size_t)j * lda]);
+    PetscCall(MatDenseRestoreArrayRead(A, &a));
+    PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)rstart, (hsize_t)mloc, buf));
+    H5Dclose(dset);
+    PetscCall(PetscFree(buf));
+  } else {
+    PetscInt   nnz = 0, off = 0, tot;
+    int64_t   *ind, *ptr, shape[2] = {(int64_t)M, (int64_t)N};
+    PetscReal *val;
+    char       sub[PETSC_MAX_PATH_LEN];
+    hsize_t    dims[1];
+    hid_t      g, space, attr;
+    for (PetscInt i = rstart; i < rend; i++) {
+      PetscInt n;
+      PetscCall(MatGetRow(A, i, &n, NULL, NULL));
+      nnz += n;
+      PetscCall(MatRestoreRow(A, i, &n, NULL, NULL));
+    }
+    PetscCallMPI(MPI_Scan(&nnz, &off, 1, MPIU_INT, MPI_SUM, w->comm));
+    off -= nnz;
+    PetscCallMPI(MPI_Allreduce(&nnz, &tot, 1, MPIU_INT, MPI_SUM, w->comm));
+    PetscCall(PetscMalloc3(nnz + 1, &val, nnz + 1, &ind, mloc + 1, &ptr));
+    nnz = 0;
+    for (PetscInt i = rstart; i < rend; i++) {
+      PetscInt           n;
+      const PetscInt    *cols;
+      const PetscScalar *vals;
+      ptr[i - rstart] = (int64_t)(off + nnz);
+      PetscCall(MatGetRow(A, i, &n, &cols, &vals));
+      for (PetscInt k = 0; k < n; k++, nnz++) {
+        ind[nnz] = (int64_t)cols[k];
+        val[nnz] = PetscRealPart(vals[k]);
+      }
+      PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
+    }
+    ptr[mloc] = (int64_t)(off + nnz); /* written by the rank holding the last row */
+    PetscCall(EnsureParentGroups(w->fid, path));
+    g = H5Gcreate2(w->fid, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    PetscCheck(g >= 0, w->comm, PETSC_ERR_FILE_WRITE, "%s: cannot create group '%s'", w->partial, path);
+    dims[0] = 2;
+    space   = H5Screate_simple(1, dims, NULL);
+    attr    = H5Acreate2(g, "shape", H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(attr, H5T_NATIVE_INT64, shape);
+    H5Aclose(attr);
+    H5Sclose(space);
+    H5Gclose(g);
+    PetscCall(PetscSNPrintf(sub, sizeof(sub), "%s/data", path));
+    dims[0] = (hsize_t)tot;
+    PetscCall(OpenOrCreate(w, sub, H5T_IEEE_F64LE, 1, dims, &dset));
+    PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_DOUBLE, (hsize_t)off, (hsize_t)nnz, val));
+    H5Dclose(dset);
+    PetscCall(PetscSNPrintf(sub, sizeof(sub), "%s/indices", path));
+    PetscCall(OpenOrCreate(w, sub, H5T_STD_I64LE, 1, dims, &dset));
+    PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_INT64, (hsize_t)off, (hsize_t)nnz, ind));
+    H5Dclose(dset);
+    PetscCall(PetscSNPrintf(sub, sizeof(sub), "%s/indptr", path));
+    dims[0] = (hsize_t)M + 1;
+    PetscCall(OpenOrCreate(w, sub, H5T_STD_I64LE, 1, dims, &dset));
+    PetscCall(SkuaH5WriteRows(dset, H5T_NATIVE_INT64, (hsize_t)rstart, (hsize_t)(mloc + (rend == M && mloc > 0 ? 1 : 0)), ptr));
+    H5Dclose(dset);
+    PetscCall(PetscFree3(val, ind, ptr));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SkuaH5WriterReadVec(SkuaH5Writer w, const char path[], Vec x)
 {
   hid_t        dset;

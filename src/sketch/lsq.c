@@ -13,6 +13,7 @@ typedef struct {
   Vec          xc, xall; /* A's column layout, and the same gathered on every rank */
   VecScatter   toall;
   PetscScalar *work;
+  PetscBool    dense; /* MATDENSE A: the two products of an iteration in one pass over A (OpFused) */
 } LSQOp;
 
 static PetscErrorCode TriSolve(LSQOp *op, const char *trans, PetscScalar *v)
@@ -57,6 +58,51 @@ static PetscErrorCode OpMultTranspose(LSQOp *op, Vec u, PetscScalar v[])
   PetscCall(PetscArraycpy(v, a, op->d));
   PetscCall(VecRestoreArrayRead(op->xall, &a));
   PetscCall(TriSolve(op, "T", v));
+  PetscFunctionReturn(0);
+}
+
+/* For dense A, LSQR's u <- B v - alpha u, beta = |u|, u <- u / beta, t = B^T u in one pass over the local rows of
+   A: each block of rows (in cache) gives its part of A z - alpha u and, right away, its part of A^T u, scaled by
+   1/beta afterwards (A^T (u/beta) = (A^T u)/beta). Half the memory traffic of MatMult + MatMultTranspose, and one
+   allreduce of d + 1 numbers. */
+static PetscErrorCode OpFused(LSQOp *op, const PetscScalar v[], PetscReal alpha, Vec u, PetscScalar t[], PetscReal *beta)
+{
+  PetscInt           mloc, lda, d = op->d, RB;
+  const PetscScalar *a;
+  PetscScalar       *uu, mal = -alpha, one = 1.0;
+  PetscReal          ss = 0;
+  PetscBLASInt       bn, bd, blda, ione = 1;
+  MPI_Comm           comm;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetComm((PetscObject)op->A, &comm));
+  PetscCall(PetscArraycpy(op->work, v, d));
+  PetscCall(TriSolve(op, "N", op->work));
+  PetscCall(PetscArrayzero(t, d + 1));
+  PetscCall(MatGetLocalSize(op->A, &mloc, NULL));
+  PetscCall(MatDenseGetLDA(op->A, &lda));
+  PetscCall(PetscBLASIntCast(d, &bd));
+  PetscCall(PetscBLASIntCast(lda, &blda));
+  RB = PetscMax(16, 131072 / PetscMax(d, 1)); /* a block of rows is ~1 MB */
+  PetscCall(MatDenseGetArrayRead(op->A, &a));
+  PetscCall(VecGetArray(u, &uu));
+  for (PetscInt lo = 0; lo < mloc; lo += RB) {
+    PetscInt n = PetscMin(RB, mloc - lo);
+    PetscCall(PetscBLASIntCast(n, &bn));
+    PetscCallBLAS("BLASgemv", BLASgemv_("N", &bn, &bd, &one, a + lo, &blda, op->work, &ione, &mal, uu + lo, &ione));
+    PetscCallBLAS("BLASgemv", BLASgemv_("T", &bn, &bd, &one, a + lo, &blda, uu + lo, &ione, &one, t, &ione));
+    for (PetscInt i = lo; i < lo + n; i++) ss += PetscRealPart(uu[i] * uu[i]);
+  }
+  PetscCall(MatDenseRestoreArrayRead(op->A, &a));
+  t[d] = ss;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, t, (PetscMPIInt)(d + 1), MPIU_SCALAR, MPIU_SUM, comm));
+  *beta = PetscSqrtReal(PetscRealPart(t[d]));
+  if (*beta > 0) {
+    for (PetscInt i = 0; i < mloc; i++) uu[i] /= *beta;
+    for (PetscInt j = 0; j < d; j++) t[j] /= *beta;
+  }
+  PetscCall(VecRestoreArray(u, &uu));
+  PetscCall(TriSolve(op, "T", t));
   PetscFunctionReturn(0);
 }
 
@@ -108,7 +154,7 @@ static PetscErrorCode LSQR(LSQOp *op, Vec b, PetscReal tol, PetscInt max_it, Pet
   PetscReal    alpha, beta, bnorm, phibar, rhobar, anorm = 0;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc3(d, &v, d, &w, d, &t));
+  PetscCall(PetscMalloc3(d, &v, d, &w, d + 1, &t));
   PetscCall(VecDuplicate(b, &u));
   PetscCall(VecDuplicate(b, &Bv));
   PetscCall(PetscArrayzero(y, d));
@@ -133,12 +179,15 @@ static PetscErrorCode LSQR(LSQOp *op, Vec b, PetscReal tol, PetscInt max_it, Pet
   for (PetscInt k = 1; k <= max_it; k++) {
     PetscReal rho, c, s, theta, phi, test1, test2;
 
-    PetscCall(OpMult(op, v, Bv));
-    PetscCall(VecAXPBY(u, 1.0, -alpha, Bv));
-    PetscCall(VecNorm(u, NORM_2, &beta));
-    if (beta > 0) PetscCall(VecScale(u, 1.0 / beta));
+    if (op->dense) PetscCall(OpFused(op, v, alpha, u, t, &beta));
+    else {
+      PetscCall(OpMult(op, v, Bv));
+      PetscCall(VecAXPBY(u, 1.0, -alpha, Bv));
+      PetscCall(VecNorm(u, NORM_2, &beta));
+      if (beta > 0) PetscCall(VecScale(u, 1.0 / beta));
+      PetscCall(OpMultTranspose(op, u, t));
+    }
     anorm = PetscSqrtReal(anorm * anorm + alpha * alpha + beta * beta);
-    PetscCall(OpMultTranspose(op, u, t));
     for (PetscInt j = 0; j < d; j++) v[j] = t[j] - beta * v[j];
     alpha = Nrm(d, v);
     if (alpha > 0) for (PetscInt j = 0; j < d; j++) v[j] /= alpha;
@@ -180,6 +229,9 @@ PetscErrorCode SkuaSketchGram(Mat A, const PetscReal rw[], Vec b, PetscScalar G[
   MPI_Comm           comm;
   PetscBLASInt       bd, bk, one = 1;
   PetscScalar        a1 = 1.0, b1 = 1.0;
+  const PetscScalar *ad = NULL;
+  PetscInt           lda = 0;
+  PetscBool          dense;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
@@ -190,27 +242,42 @@ PetscErrorCode SkuaSketchGram(Mat A, const PetscReal rw[], Vec b, PetscScalar G[
   PetscCall(PetscMalloc2((size_t)CH * d, &blk, CH, &bw));
   if (b) PetscCall(VecGetArrayRead(b, &bb));
   PetscCall(PetscBLASIntCast(d, &bd));
-  /* Dense row blocks of CH rows so the O(M d^2) product runs in BLAS-3 (gemm) for dense and sparse A alike. */
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
+  if (dense) {
+    PetscCall(MatDenseGetLDA(A, &lda));
+    PetscCall(MatDenseGetArrayRead(A, &ad));
+  }
+  /* Dense row blocks of CH rows so the O(M d^2) product runs in BLAS-3 (syrk, the upper triangle: M d^2 flops)
+     for dense and sparse A alike. */
   for (lo = rstart; lo < rend; lo += CH) {
     PetscInt hi = PetscMin(rend, lo + CH);
-    PetscCall(PetscArrayzero(blk, (size_t)CH * d));
-    for (PetscInt i = lo; i < hi; i++) {
-      PetscInt           n;
-      const PetscInt    *cols;
-      const PetscScalar *vals;
-      PetscReal          w = rw ? rw[i - rstart] : 1.0;
-      PetscCall(MatGetRow(A, i, &n, &cols, &vals));
-      for (PetscInt j = 0; j < n; j++) blk[(i - lo) + (size_t)cols[j] * CH] = w * vals[j];
-      PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
-      if (bb) bw[i - lo] = w * bb[i - rstart];
+    if (dense)
+      for (PetscInt j = 0; j < d; j++)
+        for (PetscInt i = lo; i < hi; i++) blk[(i - lo) + (size_t)j * CH] = (rw ? rw[i - rstart] : 1.0) * ad[(i - rstart) + (size_t)j * lda];
+    else {
+      PetscCall(PetscArrayzero(blk, (size_t)CH * d));
+      for (PetscInt i = lo; i < hi; i++) {
+        PetscInt           n;
+        const PetscInt    *cols;
+        const PetscScalar *vals;
+        PetscReal          w = rw ? rw[i - rstart] : 1.0;
+        PetscCall(MatGetRow(A, i, &n, &cols, &vals));
+        for (PetscInt j = 0; j < n; j++) blk[(i - lo) + (size_t)cols[j] * CH] = w * vals[j];
+        PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
+      }
     }
+    if (bb)
+      for (PetscInt i = lo; i < hi; i++) bw[i - lo] = (rw ? rw[i - rstart] : 1.0) * bb[i - rstart];
     PetscCall(PetscBLASIntCast(hi - lo, &bk));
     {
       PetscBLASInt ldb = (PetscBLASInt)CH;
-      PetscCallBLAS("BLASgemm", BLASgemm_("T", "N", &bd, &bd, &bk, &a1, blk, &ldb, blk, &ldb, &b1, G, &bd));
+      PetscCallBLAS("BLASsyrk", BLASsyrk_("U", "T", &bd, &bk, &a1, blk, &ldb, &b1, G, &bd));
       if (bb && g) PetscCallBLAS("BLASgemm", BLASgemm_("T", "N", &bd, &one, &bk, &a1, blk, &ldb, bw, &bk, &b1, g, &bd));
     }
   }
+  if (dense) PetscCall(MatDenseRestoreArrayRead(A, &ad));
+  for (PetscInt j = 0; j < d; j++)
+    for (PetscInt i = j + 1; i < d; i++) G[i + (size_t)j * d] = G[j + (size_t)i * d];
   if (b) PetscCall(VecRestoreArrayRead(b, &bb));
   PetscCall(PetscFree2(blk, bw));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(d * d), MPIU_SCALAR, MPIU_SUM, comm));
@@ -334,6 +401,7 @@ PetscErrorCode SkuaLSQSolve(SkuaSketch S, SkuaLSQMethod method, Mat A, Vec b, Pe
   t0 = MPI_Wtime();
   op.A = A;
   op.d = d;
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &op.dense, MATSEQDENSE, MATMPIDENSE, ""));
   PetscCall(PetscMalloc2(d, &y, d, &op.work));
   PetscCall(MatCreateVecs(A, &op.xc, NULL));
   PetscCall(VecScatterCreateToAll(op.xc, &op.toall, &op.xall));

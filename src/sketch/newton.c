@@ -196,7 +196,7 @@ static PetscErrorCode SetFromReplicated(Vec v, const PetscReal r[])
 }
 
 /* H = (S W^{1/2} A)^T (S W^{1/2} A) (fresh seed per iteration) or A^T W A, both + l2 I; replicated, upper part. */
-static PetscErrorCode Hessian(SkuaSketch S, const SkuaNewtonSettings *s, PetscInt seed, Mat A, Mat Aw, Vec sw, PetscScalar H[])
+static PetscErrorCode Hessian(SkuaSketch S, const SkuaNewtonSettings *s, PetscInt seed, Mat A, Vec sw, PetscScalar H[])
 {
   PetscInt d;
 
@@ -214,10 +214,9 @@ static PetscErrorCode Hessian(SkuaSketch S, const SkuaNewtonSettings *s, PetscIn
     PetscInt           m, lda;
     PetscBLASInt       bm, bd, blda;
     PetscScalar        one = 1.0, zero = 0.0;
-    PetscCall(MatCopy(A, Aw, SAME_NONZERO_PATTERN));
-    PetscCall(MatDiagonalScale(Aw, sw, NULL));
+    /* S W^{1/2} A: the rows are scaled inside the sketch kernel, A is never copied. */
     PetscCall(SkuaSketchSetSeed(S, seed));
-    PetscCall(SkuaSketchApply(S, Aw, &SA));
+    PetscCall(SkuaSketchApplyWeighted(S, A, sw, &SA));
     PetscCall(MatGetSize(SA, &m, NULL));
     PetscCall(MatDenseGetLDA(SA, &lda));
     PetscCall(PetscBLASIntCast(m, &bm));
@@ -239,7 +238,6 @@ PetscErrorCode SkuaNewtonSolve(SkuaSketch S, const SkuaNewtonSettings *s, Mat A,
   PetscInt     M, d, mloc, cap = 0, seed0 = 0, k;
   Vec          z, dz, c, sw, gd, gall, xd;
   VecScatter   toall;
-  Mat          Aw = NULL;
   PetscReal   *xr, *gr, *dx, *u;
   PetscScalar *H;
   PetscBLASInt bd, one = 1, info;
@@ -264,10 +262,7 @@ PetscErrorCode SkuaNewtonSolve(SkuaSketch S, const SkuaNewtonSettings *s, Mat A,
   PetscCall(PetscCalloc4(d, &xr, d, &gr, d, &dx, mloc, &u));
   PetscCall(PetscMalloc1((size_t)d * d, &H));
   PetscCall(PetscBLASIntCast(d, &bd));
-  if (!s->exact) {
-    PetscCall(SkuaSketchGetSeed(S, &seed0));
-    PetscCall(MatDuplicate(A, MAT_DO_NOT_COPY_VALUES, &Aw));
-  }
+  if (!s->exact) PetscCall(SkuaSketchGetSeed(S, &seed0));
   tr->converged = PETSC_FALSE;
   for (k = 0;; k++) {
     PetscReal          f, F, xx = 0, gn = 0, slope = 0, dec, t = 1, dxx = 0, xdx = 0;
@@ -303,7 +298,7 @@ PetscErrorCode SkuaNewtonSolve(SkuaSketch S, const SkuaNewtonSettings *s, Mat A,
     gn = PetscSqrtReal(gn);
 
     /* Newton (or sketched Newton) direction and decrement. */
-    PetscCall(Hessian(S, s, seed0 + k, A, Aw, sw, H));
+    PetscCall(Hessian(S, s, seed0 + k, A, sw, H));
     PetscCallBLAS("LAPACKpotrf", LAPACKpotrf_("U", &bd, H, &bd, &info));
     PetscCheck(info == 0, comm, PETSC_ERR_NOT_CONVERGED, "Newton iteration %" PetscInt_FMT ": the %s Hessian is not positive definite (Cholesky failed at column %d); use -newton_l2 > 0%s", k, s->exact ? "exact" : "sketched", (int)info, s->exact ? " or check A for zero columns" : ", a larger -sketch_size, or -newton_exact");
     for (PetscInt j = 0; j < d; j++) dx[j] = -gr[j];
@@ -356,7 +351,6 @@ PetscErrorCode SkuaNewtonSolve(SkuaSketch S, const SkuaNewtonSettings *s, Mat A,
     for (PetscInt j = 0; j < d; j++) xr[j] += t * dx[j];
   }
   PetscCall(SetFromReplicated(x, xr));
-  PetscCall(MatDestroy(&Aw));
   PetscCall(PetscFree4(xr, gr, dx, u));
   PetscCall(PetscFree(H));
   PetscCall(VecScatterDestroy(&toall));

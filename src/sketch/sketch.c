@@ -30,17 +30,47 @@ static inline PetscReal Uniform53(uint64_t x)
   return (PetscReal)((x >> 11) + 1) * 0x1.0p-53; /* in (0, 1], so log() is finite */
 }
 
-/* Dense Gaussian: S(k, i) = N(0, 1/m) from (seed, i, k) by Box-Muller; cost m nnz(A). */
-static PetscErrorCode AddRowGaussian(SkuaSketch S, PetscInt i, PetscInt n, const PetscInt cols[], const PetscScalar vals[], const PetscReal scale[], SkuaSketchAcc SA[])
+/* Column i of a Gaussian S: g[k] = S(k, i) = N(0, 1/m) from (seed, i, k) by Box-Muller. */
+void SkuaSketchGaussianColumn(SkuaSketch S, PetscInt i, PetscReal g[])
 {
-  uint64_t  key   = SkuaSketchKey(S->seed, i);
+  uint64_t  key = SkuaSketchKey(S->seed, i);
   PetscReal sm  = 1.0 / PetscSqrtReal((PetscReal)S->m);
 
-  PetscFunctionBegin;
   for (PetscInt k = 0; k < S->m; k++) {
     PetscReal u1 = Uniform53(SkuaSketchMix(key + 2 * (uint64_t)k)), u2 = Uniform53(SkuaSketchMix(key + 2 * (uint64_t)k + 1));
-    S->g[k] = sm * PetscSqrtReal(-2.0 * PetscLogReal(u1)) * PetscCosReal(2.0 * PETSC_PI * u2);
+    g[k] = sm * PetscSqrtReal(-2.0 * PetscLogReal(u1)) * PetscCosReal(2.0 * PETSC_PI * u2);
   }
+}
+
+/* Column i of a sparse-sign S (s = 1: CountSketch): its s distinct nonzero rows idx[] and values sg[] = +-1/sqrt(s). */
+void SkuaSketchSparseColumn(SkuaSketch S, PetscInt i, PetscInt idx[], PetscReal sg[])
+{
+  uint64_t  key = SkuaSketchKey(S->seed, i), ctr = 0;
+  PetscInt  s   = S->type == SKUA_SKETCH_COUNTSKETCH ? 1 : S->s;
+  PetscReal w   = 1.0 / PetscSqrtReal((PetscReal)s);
+
+  for (PetscInt t = 0; t < s; t++) {
+    PetscInt  k;
+    PetscBool dup;
+    uint64_t  r;
+
+    /* Rejection keeps the s rows distinct (m >= s is checked at Apply); the draw sequence depends on i only. */
+    do {
+      r   = SkuaSketchMix(key + ctr++);
+      k   = (PetscInt)((r >> 1) % (uint64_t)S->m);
+      dup = PETSC_FALSE;
+      for (PetscInt q = 0; q < t; q++) dup = (PetscBool)(dup || idx[q] == k);
+    } while (dup);
+    idx[t] = k;
+    sg[t]  = (r & 1) ? w : -w;
+  }
+}
+
+/* Dense Gaussian: cost m nnz(A). */
+static PetscErrorCode AddRowGaussian(SkuaSketch S, PetscInt i, PetscInt n, const PetscInt cols[], const PetscScalar vals[], const PetscReal scale[], SkuaSketchAcc SA[])
+{
+  PetscFunctionBegin;
+  SkuaSketchGaussianColumn(S, i, S->g);
   /* Column of S first, then one contiguous pass per nonzero of the row (SA is column-major). */
   for (PetscInt j = 0; j < n; j++) {
     SkuaSketchAcc *col = SA + (size_t)cols[j] * S->m;
@@ -53,28 +83,14 @@ static PetscErrorCode AddRowGaussian(SkuaSketch S, PetscInt i, PetscInt n, const
 /* s distinct sketch rows, each with a random sign and weight 1/sqrt(s); s = 1 is CountSketch. Cost s nnz(A). */
 static PetscErrorCode AddRowSparse(SkuaSketch S, PetscInt i, PetscInt n, const PetscInt cols[], const PetscScalar vals[], const PetscReal scale[], SkuaSketchAcc SA[])
 {
-  uint64_t  key = SkuaSketchKey(S->seed, i), ctr = 0;
-  PetscInt  s   = S->type == SKUA_SKETCH_COUNTSKETCH ? 1 : S->s;
-  PetscReal w   = 1.0 / PetscSqrtReal((PetscReal)s);
+  PetscInt s = S->type == SKUA_SKETCH_COUNTSKETCH ? 1 : S->s;
 
   PetscFunctionBegin;
+  SkuaSketchSparseColumn(S, i, S->idx, S->sg);
   for (PetscInt t = 0; t < s; t++) {
-    PetscInt  k;
-    PetscBool dup;
-    uint64_t  r;
-
-    /* Rejection keeps the s rows distinct (m >= s is checked at Apply); the draw sequence depends on i only. */
-    do {
-      r   = SkuaSketchMix(key + ctr++);
-      k   = (PetscInt)((r >> 1) % (uint64_t)S->m);
-      dup = PETSC_FALSE;
-      for (PetscInt q = 0; q < t; q++) dup = (PetscBool)(dup || S->idx[q] == k);
-    } while (dup);
-    S->idx[t] = k;
-    {
-      PetscReal sg = (r & 1) ? w : -w;
-      for (PetscInt j = 0; j < n; j++) SA[k + (size_t)cols[j] * S->m] += SkuaSketchToAcc((sg * vals[j]) * scale[cols[j]]);
-    }
+    PetscInt  k  = S->idx[t];
+    PetscReal sg = S->sg[t];
+    for (PetscInt j = 0; j < n; j++) SA[k + (size_t)cols[j] * S->m] += SkuaSketchToAcc((sg * vals[j]) * scale[cols[j]]);
   }
   PetscFunctionReturn(0);
 }
@@ -96,7 +112,7 @@ PetscErrorCode SkuaSketchDestroy(SkuaSketch *S)
 {
   PetscFunctionBegin;
   if (!*S) PetscFunctionReturn(0);
-  PetscCall(PetscFree((*S)->idx));
+  PetscCall(PetscFree2((*S)->idx, (*S)->sg));
   PetscCall(PetscFree((*S)->g));
   PetscCall(PetscFree(*S));
   PetscFunctionReturn(0);
@@ -129,6 +145,7 @@ PetscErrorCode SkuaSketchSetNnz(SkuaSketch S, PetscInt s)
 {
   PetscFunctionBegin;
   PetscCheck(s >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sketch_nnz %" PetscInt_FMT " must be at least 1", s);
+  if (s != S->s) PetscCall(PetscFree2(S->idx, S->sg)); /* workspace sized by s: reallocated at the next Apply */
   S->s = s;
   PetscFunctionReturn(0);
 }
@@ -231,7 +248,7 @@ static PetscErrorCode SketchSetUp(SkuaSketch S, PetscInt d)
   PetscCheck(S->m >= d, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sketch_size %" PetscInt_FMT " is smaller than the number of columns %" PetscInt_FMT "; a sketch needs m >= d (m = 2d..4d is typical)", S->m, d);
   PetscCheck(S->type != SKUA_SKETCH_SPARSESIGN || S->s <= S->m, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sketch_nnz %" PetscInt_FMT " exceeds -sketch_size %" PetscInt_FMT, S->s, S->m);
   S->addrow = S->type == SKUA_SKETCH_GAUSSIAN ? AddRowGaussian : AddRowSparse;
-  if (!S->idx) PetscCall(PetscMalloc1(S->s, &S->idx));
+  if (!S->idx) PetscCall(PetscMalloc2(S->s, &S->idx, S->s, &S->sg));
   if (S->type == SKUA_SKETCH_GAUSSIAN && !S->g) PetscCall(PetscMalloc1(S->m, &S->g));
   PetscFunctionReturn(0);
 }
@@ -244,10 +261,11 @@ static void AccSum(void *in, void *inout, int *len, MPI_Datatype *type)
 }
 
 /* Per-column power-of-two scales: the largest possible contribution |S(k,i) a_ij| maps to about 2^94, so up to
-   2^31 rows sum without overflowing 127 bits while each term keeps ~94 bits (far below double round-off). */
-static PetscErrorCode ColumnScales(SkuaSketch S, MPI_Comm comm, PetscInt M, PetscInt d, PetscReal amax[], PetscReal scale[])
+   2^31 rows sum without overflowing 127 bits while each term keeps ~94 bits (far below double round-off). A term
+   may itself be a double sum of up to `terms` contributions (the blocked dense path): its bound grows accordingly. */
+static PetscErrorCode ColumnScales(SkuaSketch S, MPI_Comm comm, PetscInt M, PetscInt d, PetscReal terms, PetscReal amax[], PetscReal scale[])
 {
-  PetscReal bound = S->type == SKUA_SKETCH_GAUSSIAN ? 8.6 / PetscSqrtReal((PetscReal)S->m) : 1.0; /* |N| <= sqrt(-2 ln 2^-53) < 8.6 */
+  PetscReal bound = terms * (S->type == SKUA_SKETCH_GAUSSIAN ? 8.6 / PetscSqrtReal((PetscReal)S->m) : 1.0); /* |N| <= sqrt(-2 ln 2^-53) < 8.6 */
 
   PetscFunctionBegin;
   if (S->type == SKUA_SKETCH_SRHT) { /* one term is a whole block's transform: |(H D a)_k| / sqrt(m) <= B max|a| / sqrt(m) */
@@ -287,41 +305,69 @@ PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSk
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SkuaSketchApply(SkuaSketch S, Mat A, Mat *SA)
+/* S diag(w) A (w: NULL, or a Vec with A's row layout). Dense A (MATSEQDENSE/MATMPIDENSE) with a Gaussian or
+   sparse sketch takes the blocked path of dense.c; otherwise one row at a time (SRHT: srht.c). */
+PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
 {
-  PetscInt       M, d, rstart, rend, lda;
-  SkuaSketchAcc *acc;
-  PetscReal     *amax, *scale;
-  PetscScalar   *a;
-  MPI_Comm       comm;
+  PetscInt           M, d, rstart, rend, lda;
+  SkuaSketchAcc     *acc;
+  PetscReal         *amax, *scale, *rv = NULL;
+  PetscScalar       *a;
+  const PetscScalar *ww = NULL;
+  PetscBool          dense;
+  MPI_Comm           comm;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
   PetscCall(MatGetSize(A, &M, &d));
   PetscCall(SketchSetUp(S, d));
+  if (w && S->type == SKUA_SKETCH_SRHT) { /* the block transform reads rows through MatGetRow: scale a copy */
+    Mat Aw;
+    PetscCall(MatDuplicate(A, MAT_COPY_VALUES, &Aw));
+    PetscCall(MatDiagonalScale(Aw, w, NULL));
+    PetscCall(SkuaSketchApplyWeighted(S, Aw, NULL, SA));
+    PetscCall(MatDestroy(&Aw));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
+  dense = (PetscBool)(dense && S->type != SKUA_SKETCH_SRHT);
   PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
   PetscCall(MatGetOwnershipRange(A, &rstart, &rend));
   PetscCall(PetscCalloc2(d, &amax, d, &scale));
-  for (PetscInt i = rstart; i < rend; i++) {
-    PetscInt           n;
-    const PetscInt    *cols;
-    const PetscScalar *vals;
-    PetscCall(MatGetRow(A, i, &n, &cols, &vals));
-    for (PetscInt j = 0; j < n; j++) amax[cols[j]] = PetscMax(amax[cols[j]], PetscIsInfOrNanScalar(vals[j]) ? PETSC_INFINITY : PetscAbsScalar(vals[j]));
-    PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
+  if (w) PetscCall(VecGetArrayRead(w, &ww));
+  if (dense) PetscCall(SkuaSketchDenseAmax(A, ww, amax));
+  else {
+    if (w) PetscCall(PetscMalloc1(d, &rv));
+    for (PetscInt i = rstart; i < rend; i++) {
+      PetscInt           n;
+      const PetscInt    *cols;
+      const PetscScalar *vals;
+      PetscCall(MatGetRow(A, i, &n, &cols, &vals));
+      for (PetscInt j = 0; j < n; j++) {
+        PetscScalar v = ww ? ww[i - rstart] * vals[j] : vals[j];
+        amax[cols[j]] = PetscMax(amax[cols[j]], PetscIsInfOrNanScalar(v) ? PETSC_INFINITY : PetscAbsScalar(v));
+      }
+      PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
+    }
   }
-  PetscCall(ColumnScales(S, comm, M, d, amax, scale));
+  PetscCall(ColumnScales(S, comm, M, d, dense ? (PetscReal)SKUA_SKETCH_DENSE_BLOCK : 1.0, amax, scale));
   PetscCall(PetscCalloc1((size_t)S->m * d, &acc));
-  if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, scale, acc));
+  if (dense) PetscCall(SkuaSketchAccumulateDense(S, A, w, scale, acc));
+  else if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, scale, acc));
   else
     for (PetscInt i = rstart; i < rend; i++) {
       PetscInt           n;
       const PetscInt    *cols;
       const PetscScalar *vals;
       PetscCall(MatGetRow(A, i, &n, &cols, &vals));
-      PetscCall(S->addrow(S, i, n, cols, vals, scale, acc));
+      if (ww) {
+        for (PetscInt j = 0; j < n; j++) rv[j] = PetscRealPart(ww[i - rstart] * vals[j]);
+        PetscCall(S->addrow(S, i, n, cols, rv, scale, acc));
+      } else PetscCall(S->addrow(S, i, n, cols, vals, scale, acc));
       PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
     }
+  if (w) PetscCall(VecRestoreArrayRead(w, &ww));
+  PetscCall(PetscFree(rv));
   PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, S->m, d, NULL, SA));
   PetscCall(MatDenseGetLDA(*SA, &lda));
   PetscCall(MatDenseGetArrayWrite(*SA, &a));
@@ -335,41 +381,39 @@ PetscErrorCode SkuaSketchApply(SkuaSketch S, Mat A, Mat *SA)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SkuaSketchApply(SkuaSketch S, Mat A, Mat *SA)
+{
+  PetscFunctionBegin;
+  PetscCall(SkuaSketchApplyWeighted(S, A, NULL, SA));
+  PetscFunctionReturn(0);
+}
+
+/* b is a one-column dense matrix: the same kernels (and so the same rounding) as Apply on a dense A. */
 PetscErrorCode SkuaSketchApplyVec(SkuaSketch S, Vec b, Vec *Sb)
 {
-  PetscInt           M, rstart, rend, zero = 0;
-  const PetscScalar *bb;
+  PetscInt           M, rstart, rend;
+  const PetscScalar *bb, *sa;
   PetscScalar       *out;
-  PetscReal          amax = 0, scale;
-  SkuaSketchAcc     *acc;
+  Mat                B1, SB;
   MPI_Comm           comm;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)b, &comm));
   PetscCall(VecGetSize(b, &M));
   PetscCheck(S->m || S->m_set, S->comm, PETSC_ERR_ORDER, "SkuaSketchApplyVec: set -sketch_size or call SkuaSketchApply first, so the sketch size is known");
-  PetscCall(SketchSetUp(S, 1));
-  PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, b, 0, 0, 0));
   PetscCall(VecGetOwnershipRange(b, &rstart, &rend));
   PetscCall(VecGetArrayRead(b, &bb));
-  for (PetscInt i = rstart; i < rend; i++) amax = PetscMax(amax, PetscIsInfOrNanScalar(bb[i - rstart]) ? PETSC_INFINITY : PetscAbsScalar(bb[i - rstart]));
-  PetscCall(ColumnScales(S, comm, M, 1, &amax, &scale));
-  PetscCall(PetscCalloc1(S->m, &acc));
-  /* b is a one-column matrix: the same column-of-S generator as Apply. */
-  if (S->type == SKUA_SKETCH_SRHT) {
-    Mat B1;
-    PetscCall(MatCreateDense(comm, rend - rstart, PETSC_DECIDE, M, 1, (PetscScalar *)bb, &B1));
-    PetscCall(SkuaSketchAccumulateSRHT(S, B1, &scale, acc));
-    PetscCall(MatDestroy(&B1));
-  } else
-    for (PetscInt i = rstart; i < rend; i++) PetscCall(S->addrow(S, i, 1, &zero, &bb[i - rstart], &scale, acc));
+  PetscCall(MatCreateDense(comm, rend - rstart, PETSC_DECIDE, M, 1, (PetscScalar *)bb, &B1));
+  PetscCall(SkuaSketchApplyWeighted(S, B1, NULL, &SB));
+  PetscCall(MatDestroy(&B1));
   PetscCall(VecRestoreArrayRead(b, &bb));
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, S->m, Sb));
   PetscCall(VecGetArray(*Sb, &out));
-  PetscCall(SkuaSketchAccReduce(comm, S->m, 1, acc, &scale, out, S->m));
+  PetscCall(MatDenseGetArrayRead(SB, &sa));
+  PetscCall(PetscArraycpy(out, sa, S->m));
+  PetscCall(MatDenseRestoreArrayRead(SB, &sa));
   PetscCall(VecRestoreArray(*Sb, &out));
-  PetscCall(PetscFree(acc));
-  PetscCall(PetscLogEventEnd(SKUA_SKETCH_Apply, b, 0, 0, 0));
+  PetscCall(MatDestroy(&SB));
   PetscFunctionReturn(0);
 }
 

@@ -31,7 +31,8 @@ struct _p_SkuaSketch {
   PetscInt        bs_set; /* srht block size (a power of two; 0: automatic) */
   SkuaLSQQRType   qr;     /* how SkuaLSQSolve factorises S A (-lsq_qr), and the ScaLAPACK block size */
   PetscInt        qr_block;
-  PetscInt       *idx; /* workspace: s sketch rows of one column */
+  PetscInt       *idx; /* workspace: s sketch rows of one column, and their values */
+  PetscReal      *sg;
   PetscReal      *g;   /* workspace: one Gaussian column of S */
   SkuaSketchRowFn addrow;
 };
@@ -51,6 +52,16 @@ static inline uint64_t SkuaSketchKey(PetscInt seed, PetscInt i)
 {
   return SkuaSketchMix(SkuaSketchMix((uint64_t)seed) ^ SkuaSketchMix(0x5bd1e995ULL + (uint64_t)i));
 }
+/* Column i of S: Gaussian (m values), or the s rows and values of a sparse-sign / CountSketch column. */
+PETSC_INTERN void SkuaSketchGaussianColumn(SkuaSketch S, PetscInt i, PetscReal g[]);
+PETSC_INTERN void SkuaSketchSparseColumn(SkuaSketch S, PetscInt i, PetscInt idx[], PetscReal sg[]);
+/* S diag(w) A (w NULL: S A); with w, Newton Sketch's S W^{1/2} A without forming W^{1/2} A (except for srht). */
+PETSC_INTERN PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA);
+/* Blocked dense path (dense.c): global row blocks of SKUA_SKETCH_DENSE_BLOCK rows (fixed, independent of np) are
+   summed in double by the rank owning the block's first row, and the block sums added exactly into acc. */
+#define SKUA_SKETCH_DENSE_BLOCK 8192
+PETSC_INTERN PetscErrorCode SkuaSketchDenseAmax(Mat A, const PetscScalar w[], PetscReal amax[]);
+PETSC_INTERN PetscErrorCode SkuaSketchAccumulateDense(SkuaSketch S, Mat A, Vec w, const PetscReal scale[], SkuaSketchAcc acc[]);
 /* Block SRHT (srht.c): the block size for an M-row input, and S A added into the accumulator. */
 PETSC_INTERN PetscErrorCode SkuaSketchSRHTBlockSize(SkuaSketch S, PetscInt M, PetscInt *B);
 PETSC_INTERN PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal scale[], SkuaSketchAcc acc[]);

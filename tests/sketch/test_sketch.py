@@ -256,6 +256,72 @@ def case_generate(np_):
     check(tr[0][-1] < 0.8 * tr[0][0], f"-generate logistic: the labels carry no signal (F from {tr[0][0]} to {tr[0][-1]})")
 
 
+def case_generate_file(np_):
+    """-task generate writes the -generate problem to a file: dense /A as a 2-D dataset, sparse as a CSR group, /b;
+    h5py reads it back with the right shape, np 1 and 4 write identical datasets, and solving the file gives the
+    in-memory result."""
+    d = tmpdir()
+    for kind, extra, shape in (("lsq", ["-sparse", 0, "-coherent", 1], (3000, 25)), ("lsq", ["-sparse", 1, "-density", 0.1], (3000, 25)),
+                               ("logistic", ["-sparse", 0], (3000, 25)), ("logistic", ["-sparse", 1, "-density", 0.2], (3000, 25))):
+        res = []
+        for n in (1, 4):
+            out = os.path.join(d, f"{kind}{extra[1]}{n}.h5")
+            run(DRIVER, ["-task", "generate", "-generate", kind, "-rows", shape[0], "-cols", shape[1], "-seed", 4, "-output", out] + extra, np_=n)
+            with h5py.File(out, "r") as f:
+                g = f["A"]
+                if isinstance(g, h5py.Dataset):
+                    A = ("dense", g[...])
+                else:
+                    A = ("csr", g["data"][...], g["indices"][...], g["indptr"][...], tuple(g.attrs["shape"]))
+                res.append((A, f["b"][...], str(f.attrs["problem"])))
+        (A1, b1, p1), (A4, b4, _) = res
+        Ashape = A1[1].shape if A1[0] == "dense" else A1[4]
+        print(f"{kind} {extra}: {A1[0]} {Ashape}, np1 vs np4 identical; {p1}")
+        check(A1[0] == ("csr" if extra[1] else "dense"), f"{kind} {extra}: /A stored as {A1[0]}")
+        check(tuple(Ashape) == shape and b1.shape == (shape[0],), f"{kind} {extra}: shape {Ashape}, b {b1.shape}")
+        check(all(np.array_equal(u, v) for u, v in zip(A1[1:], A4[1:])) and np.array_equal(b1, b4), f"{kind} {extra}: file differs between np 1 and 4")
+        if A1[0] == "csr":
+            check(A1[3][0] == 0 and A1[3][-1] == len(A1[1]) and np.all(np.diff(A1[3]) >= 0), f"{kind} {extra}: bad indptr")
+        if kind == "logistic":
+            check(set(np.unique(b1)) <= {-1.0, 1.0}, "logistic labels not +-1")
+    # Solving the written file = solving the same problem generated in memory.
+    f1 = os.path.join(d, "lsq01.h5")
+    x_file, _, _ = solve(f1, os.path.join(d, "xf.h5"), np_, ["-sketch_seed", "3"])
+    run(DRIVER, ["-generate", "lsq", "-rows", 3000, "-cols", 25, "-seed", 4, "-sparse", 0, "-coherent", 1, "-sketch_seed", 3,
+                 "-output", os.path.join(d, "xm.h5")], np_=np_)
+    with h5py.File(os.path.join(d, "xm.h5"), "r") as f:
+        x_mem = f["x"][...]
+    check(np.array_equal(x_file, x_mem), f"solution from the written file differs from the in-memory one ({np.abs(x_file - x_mem).max():.2e})")
+
+
+def case_np_identical_blocks(np_):
+    """Dense A taller than one block of the blocked dense sketch (8192 rows), so blocks straddle ranks: S A and S b
+    bit-identical at np 1 and 4 for every sketch type, and the weighted sketches of Newton Sketch too."""
+    d = tmpdir()
+    path = os.path.join(d, "p.h5")
+    run(DRIVER, ["-task", "generate", "-generate", "lsq", "-rows", 20001, "-cols", 12, "-cond", "1e4", "-coherent", 1, "-seed", 2, "-output", path], np_=1)
+    for t in TYPES:
+        res = []
+        for n in (1, 4):
+            out = os.path.join(d, f"o{t}{n}.h5")
+            run(DRIVER, ["-problem", path, "-output", out, "-sketch_type", t, "-save_sketch", "-sketch_seed", "5"], np_=n)
+            with h5py.File(out, "r") as f:
+                res.append((f["sketch/SA"][...], f["sketch/Sb"][...]))
+        print(f"{t:12s} 20001 x 12 dense, np1 vs np4: SA identical {np.array_equal(res[0][0], res[1][0])}, Sb identical {np.array_equal(res[0][1], res[1][1])}")
+        check(np.array_equal(res[0][0], res[1][0]) and np.array_equal(res[0][1], res[1][1]), f"{t}: blocked dense sketch not bit-identical between np 1 and 4")
+    lpath = os.path.join(d, "l.h5")
+    run(DRIVER, ["-task", "generate", "-generate", "logistic", "-rows", 20001, "-cols", 12, "-seed", 2, "-output", lpath], np_=1)
+    for t in ("sparsesign", "gaussian"):
+        tr = []
+        for n in (1, 4):
+            out = os.path.join(d, f"n{t}{n}.h5")
+            newton(lpath, out, n, ["-sketch_type", t, "-newton_l2", "1", "-sketch_size", "48"])
+            with h5py.File(out, "r") as f:
+                tr.append(f["trace/objective"][...])
+        print(f"newton {t}: {len(tr[0])} / {len(tr[1])} iterations, max objective diff {np.abs(tr[0][:min(map(len, tr))] - tr[1][:min(map(len, tr))]).max():.1e}")
+        check(len(tr[0]) == len(tr[1]) and np.allclose(tr[0], tr[1], rtol=1e-12), f"newton {t}: traces differ between np 1 and 4")
+
+
 def case_docs_example(np_):
     """Runs the h5py example of docs/sketch.md on a real output file."""
     d = tmpdir()
