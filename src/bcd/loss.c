@@ -139,36 +139,6 @@ static PetscErrorCode SqSetUp(SkuaBCD bcd)
   PetscFunctionReturn(0);
 }
 
-/* Logistic: u = b o Ax, f = sum log(1 + exp(-u)); written so that neither branch overflows. */
-static PetscReal LgPhi(PetscReal u) { return u > 0 ? log1p(PetscExpReal(-u)) : -u + log1p(PetscExpReal(u)); }
-static PetscReal LgDPhi(PetscReal u)
-{
-  if (u >= 0) {
-    PetscReal e = PetscExpReal(-u);
-    return -e / (1.0 + e);
-  }
-  return -1.0 / (1.0 + PetscExpReal(u));
-}
-static PetscReal LgD2Phi(PetscReal u)
-{
-  PetscReal e = PetscExpReal(-PetscAbsReal(u));
-  return e / ((1.0 + e) * (1.0 + e));
-}
-
-/* log((1 + e^-(u+du)) / (1 + e^-u)) through expm1/log1p, so that a tiny du gives an accurate tiny change
-   (line searches near the optimum compare such changes with their models). */
-static PetscReal LgDiff(PetscReal u, PetscReal du)
-{
-  PetscReal v;
-  if (u >= 0) {
-    PetscReal a = PetscExpReal(-u);
-    v           = log1p(a * expm1(-du) / (1 + a));
-  } else {
-    PetscReal a = PetscExpReal(u);
-    v           = -du + log1p(a * expm1(du) / (1 + a));
-  }
-  return PetscIsInfOrNanReal(v) ? LgPhi(u + du) - LgPhi(u) : v;
-}
 
 static PetscErrorCode LgSetUp(SkuaBCD bcd)
 {
@@ -188,7 +158,7 @@ static PetscErrorCode LgSetUp(SkuaBCD bcd)
 }
 
 static const SkuaBCDLossOps SquaredOps   = {"squared", 1.0, SqSetUp, SqPhi, SqDPhi, SqD2Phi, SqDiff, &SkuaBCDRowSumKernels, PETSC_TRUE};
-static const SkuaBCDLossOps LogisticOps  = {"logistic", 0.25, LgSetUp, LgPhi, LgDPhi, LgD2Phi, LgDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
+static const SkuaBCDLossOps LogisticOps  = {"logistic", 0.25, LgSetUp, SkuaLgPhi, SkuaLgDPhi, SkuaLgD2Phi, SkuaLgDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
 static const SkuaBCDLossOps QuadraticOps = {"quadratic", 1.0, SkuaBCDQuadraticSetUp, NULL, NULL, NULL, NULL, &SkuaBCDQuadraticKernels, PETSC_TRUE};
 /* sup of the softmax Hessian in the scores, diag(p) - p p^T <= 1/2 I: L_b <= 1/2 |A_b|^2 */
 static const SkuaBCDLossOps SoftmaxOps   = {"softmax", 0.5, SkuaBCDSoftmaxSetUp, NULL, NULL, NULL, NULL, &SkuaBCDSoftmaxKernels, PETSC_FALSE};

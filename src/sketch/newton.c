@@ -5,34 +5,6 @@
 
 const char *const SkuaNewtonLosses[] = {"logistic", "squared", "SkuaNewtonLoss", "SKUA_NEWTON_", NULL};
 
-/* The losses of skua-bcd (src/bcd/loss.c), written so that neither branch overflows. */
-static PetscReal LgPhi(PetscReal u) { return u > 0 ? log1p(PetscExpReal(-u)) : -u + log1p(PetscExpReal(u)); }
-static PetscReal LgDPhi(PetscReal u)
-{
-  if (u >= 0) {
-    PetscReal e = PetscExpReal(-u);
-    return -e / (1.0 + e);
-  }
-  return -1.0 / (1.0 + PetscExpReal(u));
-}
-static PetscReal LgD2Phi(PetscReal u)
-{
-  PetscReal e = PetscExpReal(-PetscAbsReal(u));
-  return e / ((1.0 + e) * (1.0 + e));
-}
-/* phi(u + du) - phi(u) without cancellation, so the Armijo test stays meaningful near the optimum. */
-static PetscReal LgDiff(PetscReal u, PetscReal du)
-{
-  PetscReal v;
-  if (u >= 0) {
-    PetscReal a = PetscExpReal(-u);
-    v           = log1p(a * expm1(-du) / (1 + a));
-  } else {
-    PetscReal a = PetscExpReal(u);
-    v           = -du + log1p(a * expm1(du) / (1 + a));
-  }
-  return PetscIsInfOrNanReal(v) ? LgPhi(u + du) - LgPhi(u) : v;
-}
 
 PetscErrorCode SkuaNewtonSettingsDefault(SkuaNewtonSettings *s)
 {
@@ -94,9 +66,9 @@ static PetscErrorCode LocalLoss(const SkuaNewtonSettings *s, PetscInt n, const P
   for (PetscInt i = 0; i < n; i++) {
     if (s->loss == SKUA_NEWTON_LOGISTIC) {
       u[i] = PetscRealPart(b[i] * z[i]);
-      sum += LgPhi(u[i]);
-      if (c) c[i] = b[i] * LgDPhi(u[i]);
-      if (sw) sw[i] = PetscSqrtReal(LgD2Phi(u[i]));
+      sum += SkuaLgPhi(u[i]);
+      if (c) c[i] = b[i] * SkuaLgDPhi(u[i]);
+      if (sw) sw[i] = PetscSqrtReal(SkuaLgD2Phi(u[i]));
     } else {
       u[i] = PetscRealPart(z[i] - b[i]);
       sum += 0.5 * u[i] * u[i];
@@ -329,7 +301,7 @@ PetscErrorCode SkuaNewtonSolve(SkuaSketch S, const SkuaNewtonSettings *s, Mat A,
       PetscReal ch = 0;
       if (nls) t *= s->beta;
       for (PetscInt i = 0; i < mloc; i++) {
-        if (s->loss == SKUA_NEWTON_LOGISTIC) ch += LgDiff(u[i], t * PetscRealPart(bb[i] * zz[i]));
+        if (s->loss == SKUA_NEWTON_LOGISTIC) ch += SkuaLgDiff(u[i], t * PetscRealPart(bb[i] * zz[i]));
         else {
           PetscReal du = t * PetscRealPart(zz[i]);
           ch += du * (u[i] + 0.5 * du);
