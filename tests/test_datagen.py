@@ -138,6 +138,9 @@ def test_yaml():
         check((a["family"], a["ksp_type"], a["pc_type"], a["order"], a["seed"]) == ("darcy", "gcrodr", "jacobi", "greedy", 1),
               f"YAML settings not applied: {dict(a)}")
         check(a["samples"] == 4 and a["n"] == 16 and abs(a["rtol"] - 1e-7) < 1e-20, "overrides after the YAML file not applied")
+        setup, solve = F["stats/setup_seconds"][:], F["stats/solve_seconds"][:]
+        check(setup.shape == (4,) and (setup >= 0).all() and (solve >= 0).all(), f"setup/solve seconds not recorded: {setup} {solve}")
+        check(abs(a["total_setup_seconds"] - setup.sum()) < 1e-9 and a["solve_cpu_seconds"] >= 0, "setup/CPU totals missing")
     print("YAML options file: OK")
 
 
