@@ -4,7 +4,7 @@
 #include <skua/constrained.h>
 
 static const char help[] = "skua-sketch: min |A x - b| for tall A by sketching, and Newton Sketch for L2 logistic regression / least squares.\n"
-                           "  mpirun -n P skua-sketch -task lsq -problem P.h5 -output out.h5 [-lsq_method sketch_lsqr|sketch_solve|lsqr|normal]\n"
+                           "  mpirun -n P skua-sketch -task lsq -problem P.h5 -output out.h5 [-lsq_method sketch_lsqr|sketch_solve|iterative_sketch|lsqr|normal]\n"
                            "      [-sketch_type gaussian|countsketch|sparsesign|srht -sketch_size m -sketch_seed s -sketch_nnz k -sketch_srht_block B]\n"
                            "      [-lsq_tol 1e-12 -lsq_max_it 1000 -lsq_qr lapack|scalapack|auto]\n"
                            "  mpirun -n P skua-sketch -task newton -problem P.h5 -output out.h5 [-newton_loss logistic|squared -newton_l2 0\n"
@@ -214,12 +214,12 @@ static PetscErrorCode Run(SketchCtx *c)
     char      name[64];
     PetscBool found = PETSC_FALSE;
     PetscCall(PetscStrncpy(name, SkuaLSQMethods[method], sizeof(name)));
-    PetscCall(PetscOptionsString("-lsq_method", "Least-squares method: sketch_lsqr, sketch_solve, lsqr, normal", "SkuaLSQSolve", name, name, sizeof(name), NULL));
-    for (PetscInt t = 0; t < 4 && !found; t++) {
+    PetscCall(PetscOptionsString("-lsq_method", "Least-squares method: sketch_lsqr, sketch_solve, iterative_sketch, lsqr, normal", "SkuaLSQSolve", name, name, sizeof(name), NULL));
+    for (PetscInt t = 0; t < 5 && !found; t++) {
       PetscCall(PetscStrcasecmp(name, SkuaLSQMethods[t], &found));
       if (found) method = t;
     }
-    PetscCheck(found, comm, PETSC_ERR_USER_INPUT, "Unknown -lsq_method %s; use sketch_lsqr, sketch_solve, lsqr or normal", name);
+    PetscCheck(found, comm, PETSC_ERR_USER_INPUT, "Unknown -lsq_method %s; use sketch_lsqr, sketch_solve, iterative_sketch, lsqr or normal", name);
   }
   PetscCall(PetscOptionsReal("-lsq_tol", "LSQR stops when |B^T r|/(|B| |r|) <= tol or |r| <= tol |b|", "SkuaLSQSolve", tol, &tol, NULL));
   PetscCall(PetscOptionsInt("-lsq_max_it", "Maximum LSQR iterations", "SkuaLSQSolve", max_it, &max_it, NULL));

@@ -45,7 +45,9 @@ PETSC_EXTERN PetscErrorCode SkuaSketchApplyVec(SkuaSketch S, Vec b, Vec *Sb);
 PETSC_EXTERN PetscErrorCode SkuaSketchView(SkuaSketch S, PetscViewer viewer);
 
 /* ---- Least squares min |A x - b| for tall A (M >= d) ---- */
-typedef enum { SKUA_LSQ_SKETCH_LSQR, SKUA_LSQ_SKETCH_SOLVE, SKUA_LSQ_LSQR, SKUA_LSQ_NORMAL } SkuaLSQMethod;
+/* iterative_sketch: iterative Hessian sketch with one fixed sketch and heavy-ball momentum (-lsq_sketch_distortion eps,
+   default sqrt(d/m)); stops on the exact |A^T r| / (|A|_F |r|). */
+typedef enum { SKUA_LSQ_SKETCH_LSQR, SKUA_LSQ_SKETCH_SOLVE, SKUA_LSQ_LSQR, SKUA_LSQ_NORMAL, SKUA_LSQ_ITERATIVE_SKETCH } SkuaLSQMethod;
 PETSC_EXTERN const char *const SkuaLSQMethods[];
 
 /* Per-iteration record of an LSQ solve (arrays owned by the caller after the call; free with

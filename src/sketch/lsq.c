@@ -2,7 +2,7 @@
 #include "sketchimpl.h"
 #include <petscblaslapack.h>
 
-const char *const SkuaLSQMethods[] = {"sketch_lsqr", "sketch_solve", "lsqr", "normal", "SkuaLSQMethod", "SKUA_LSQ_", NULL};
+const char *const SkuaLSQMethods[] = {"sketch_lsqr", "sketch_solve", "lsqr", "normal", "iterative_sketch", "SkuaLSQMethod", "SKUA_LSQ_", NULL};
 
 /* The operator B = A R^{-1} (R upper triangular d x d, replicated; NULL means R = I) on replicated
    length-d vectors and distributed length-M vectors. */
@@ -141,6 +141,88 @@ PetscErrorCode SkuaLSQTraceDestroy(SkuaLSQTrace *tr)
   PetscFunctionBegin;
   PetscCall(PetscFree4(tr->it, tr->resid, tr->rnorm, tr->sec));
   tr->n = 0;
+  PetscFunctionReturn(0);
+}
+
+/* Iterative sketching with momentum (iterative Hessian sketch with one fixed sketch; heavy ball, Lacotte & Pilanci
+   2021, Epperly et al. 2024): with R from QR(S A),
+       y_{k+1} = y_k + alpha R^{-1} R^{-T} A^T (b - A y_k) + beta (y_k - y_{k-1}).
+   For an embedding of distortion eps the eigenvalues of (R^T R)^{-1} A^T A lie in [1/(1+eps)^2, 1/(1-eps)^2], and
+   the heavy-ball parameters for that interval are alpha = (1 - eps^2)^2, beta = eps^2 (rate eps per iteration).
+   eps defaults to sqrt(d/m), the Gaussian value. Sparse sign and SRHT sketches can distort more; if |r| grows
+   past twice the best seen (heavy ball diverges when eps is underestimated), the iteration restarts from the best
+   y with eps <- (1 + eps)/2. Stops when |A^T r| / (|A|_F |r|) <= tol (computed exactly, not estimated) or
+   |r| <= tol |b|. */
+static PetscErrorCode IterativeSketch(LSQOp *op, Vec b, PetscReal eps, PetscReal tol, PetscInt max_it, PetscScalar y[], SkuaLSQTrace *tr, PetscInt *cap, double t0)
+{
+  PetscInt     d = op->d, it;
+  PetscScalar *g, *yold, *ynew, *ybest;
+  PetscReal    alpha = (1 - eps * eps) * (1 - eps * eps), beta = eps * eps, anorm, bnorm, rnorm, gnorm, rel = 0, rbest = PETSC_MAX_REAL;
+  PetscBool    restart = PETSC_FALSE;
+  Vec          r;
+
+  PetscFunctionBegin;
+  PetscCheck(eps >= 0 && eps < 1, PetscObjectComm((PetscObject)op->A), PETSC_ERR_ARG_OUTOFRANGE, "-lsq_sketch_distortion %g must be in [0, 1)", (double)eps);
+  PetscCall(PetscMalloc4(d, &g, d, &yold, d, &ynew, d, &ybest));
+  PetscCall(VecDuplicate(b, &r));
+  PetscCall(MatNorm(op->A, NORM_FROBENIUS, &anorm));
+  PetscCall(VecNorm(b, NORM_2, &bnorm));
+  PetscCall(PetscArrayzero(y, d));
+  PetscCall(PetscArrayzero(yold, d));
+  tr->converged = PETSC_FALSE;
+  for (it = 0;; it++) {
+    /* r = b - A y; g = A^T r (replicated) */
+    {
+      PetscInt     lo, hi;
+      PetscScalar *a;
+      PetscCall(VecGetOwnershipRange(op->xc, &lo, &hi));
+      PetscCall(VecGetArray(op->xc, &a));
+      for (PetscInt j = lo; j < hi; j++) a[j - lo] = y[j];
+      PetscCall(VecRestoreArray(op->xc, &a));
+    }
+    PetscCall(MatMult(op->A, op->xc, r));
+    PetscCall(VecAYPX(r, -1.0, b));
+    PetscCall(VecNorm(r, NORM_2, &rnorm));
+    {
+      const PetscScalar *a;
+      PetscCall(MatMultTranspose(op->A, r, op->xc));
+      PetscCall(VecScatterBegin(op->toall, op->xc, op->xall, INSERT_VALUES, SCATTER_FORWARD));
+      PetscCall(VecScatterEnd(op->toall, op->xc, op->xall, INSERT_VALUES, SCATTER_FORWARD));
+      PetscCall(VecGetArrayRead(op->xall, &a));
+      PetscCall(PetscArraycpy(g, a, d));
+      PetscCall(VecRestoreArrayRead(op->xall, &a));
+    }
+    gnorm = Nrm(d, g);
+    rel   = (rnorm > 0 && anorm > 0) ? gnorm / (anorm * rnorm) : 0;
+    PetscCall(TraceAdd(tr, cap, it, rel, rnorm, MPI_Wtime() - t0));
+    if (rel <= tol || rnorm <= tol * bnorm) {
+      tr->converged = PETSC_TRUE;
+      break;
+    }
+    if (it >= max_it) break;
+    if (rnorm < rbest) {
+      rbest = rnorm;
+      PetscCall(PetscArraycpy(ybest, y, d));
+    } else if (!(rnorm <= 2 * rbest)) { /* diverging (or NaN): the distortion was underestimated */
+      eps   = 0.5 * (1 + eps);
+      alpha = (1 - eps * eps) * (1 - eps * eps);
+      beta  = eps * eps;
+      PetscCall(PetscInfo(op->A, "iterative_sketch: |r| %g > 2 x best %g at iteration %" PetscInt_FMT "; restart with distortion %g\n", (double)rnorm, (double)rbest, it, (double)eps));
+      PetscCall(PetscArraycpy(y, ybest, d));
+      restart = PETSC_TRUE;
+      continue; /* recompute r and g at the best y */
+    }
+    /* step = R^{-1} R^{-T} g */
+    PetscCall(TriSolve(op, "T", g));
+    PetscCall(TriSolve(op, "N", g));
+    for (PetscInt j = 0; j < d; j++) ynew[j] = y[j] + alpha * g[j] + ((it > 0 && !restart) ? beta : 0.0) * (y[j] - yold[j]);
+    restart = PETSC_FALSE;
+    PetscCall(PetscArraycpy(yold, y, d));
+    PetscCall(PetscArraycpy(y, ynew, d));
+  }
+  tr->its = it;
+  PetscCall(VecDestroy(&r));
+  PetscCall(PetscFree4(g, yold, ynew, ybest));
   PetscFunctionReturn(0);
 }
 
@@ -395,7 +477,7 @@ PetscErrorCode SkuaLSQSolve(SkuaSketch S, SkuaLSQMethod method, Mat A, Vec b, Pe
   PetscCall(VecGetSize(b, &Mb));
   PetscCheck(Mb == M, comm, PETSC_ERR_ARG_SIZ, "b has length %" PetscInt_FMT " but A has %" PetscInt_FMT " rows", Mb, M);
   PetscCheck(M >= d, comm, PETSC_ERR_ARG_SIZ, "A is %" PetscInt_FMT " x %" PetscInt_FMT ": least squares here needs a tall matrix (rows >= columns)", M, d);
-  PetscCheck(S || (method != SKUA_LSQ_SKETCH_LSQR && method != SKUA_LSQ_SKETCH_SOLVE), comm, PETSC_ERR_ARG_NULL, "Method %s needs a SkuaSketch", SkuaLSQMethods[method]);
+  PetscCheck(S || (method != SKUA_LSQ_SKETCH_LSQR && method != SKUA_LSQ_SKETCH_SOLVE && method != SKUA_LSQ_ITERATIVE_SKETCH), comm, PETSC_ERR_ARG_NULL, "Method %s needs a SkuaSketch", SkuaLSQMethods[method]);
   PetscCall(PetscMemzero(tr, sizeof(*tr)));
   PetscCall(PetscLogEventBegin(SKUA_LSQ_Solve, A, b, 0, 0));
   t0 = MPI_Wtime();
@@ -407,6 +489,7 @@ PetscErrorCode SkuaLSQSolve(SkuaSketch S, SkuaLSQMethod method, Mat A, Vec b, Pe
   PetscCall(VecScatterCreateToAll(op.xc, &op.toall, &op.xall));
   switch (method) {
   case SKUA_LSQ_SKETCH_LSQR:
+  case SKUA_LSQ_ITERATIVE_SKETCH:
   case SKUA_LSQ_SKETCH_SOLVE: {
     Mat SA;
     Vec Sb = NULL;
@@ -416,7 +499,17 @@ PetscErrorCode SkuaLSQSolve(SkuaSketch S, SkuaLSQMethod method, Mat A, Vec b, Pe
     PetscCall(SketchQR(S, comm, SA, Sb, op.R, y));
     PetscCall(MatDestroy(&SA));
     PetscCall(VecDestroy(&Sb));
-    if (method == SKUA_LSQ_SKETCH_LSQR) {
+    if (method == SKUA_LSQ_ITERATIVE_SKETCH) {
+      PetscInt  m;
+      PetscReal eps;
+      PetscBool set;
+
+      PetscCall(SkuaSketchGetSize(S, &m));
+      if (!m) m = 4 * d;
+      eps = PetscSqrtReal((PetscReal)d / (PetscReal)m);
+      PetscCall(PetscOptionsGetReal(NULL, NULL, "-lsq_sketch_distortion", &eps, &set));
+      PetscCall(IterativeSketch(&op, b, eps, tol, max_it, y, tr, &cap, t0));
+    } else if (method == SKUA_LSQ_SKETCH_LSQR) {
       /* LSQR on A R^{-1}: well conditioned whatever cond(A), then x = R^{-1} y. */
       PetscCall(LSQR(&op, b, tol, max_it, y, tr, &cap, t0));
       PetscCall(TriSolve(&op, "N", y));

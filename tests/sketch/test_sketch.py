@@ -47,6 +47,13 @@ def case_accuracy(np_):
             err = np.linalg.norm(x - xref) / np.linalg.norm(xref)
             print(f"sparse={sparse} {t:12s} sketch_lsqr: {int(at['iterations'])} its, rel. error {err:.2e}")
             check(err < 1e-8, f"sketch_lsqr with {t} (sparse={sparse}): relative error {err:.3e} vs lstsq")
+            x, tr, at = solve(path, os.path.join(d, f"i{sparse}{t}.h5"), np_, ["-sketch_type", t, "-lsq_method", "iterative_sketch", "-lsq_tol", "1e-13"])
+            err = np.linalg.norm(x - xref) / np.linalg.norm(xref)
+            its = int(at["iterations"])
+            print(f"sparse={sparse} {t:12s} iterative_sketch: {its} its, rel. error {err:.2e}")
+            check(err < 1e-8, f"iterative_sketch with {t} (sparse={sparse}): relative error {err:.3e} vs lstsq")
+            # heavy ball at rate ~sqrt(d/m) = 0.5: about 45 iterations to 1e-13, whatever cond(A)
+            check(its <= 200, f"iterative_sketch with {t}: {its} iterations, expected a rate independent of cond(A)")
             x, _, _ = solve(path, os.path.join(d, f"s{sparse}{t}.h5"), np_, ["-sketch_type", t, "-lsq_method", "sketch_solve"])
             ratio = np.linalg.norm(A @ x - b) / rref
             print(f"sparse={sparse} {t:12s} sketch_solve: residual / optimal = {ratio:.3f}")
