@@ -5,13 +5,13 @@
 # vs exact Newton (skua-sketch) vs skua-bcd (-bcd_loss logistic, same file, same objective). Prints markdown tables
 # and writes sketch-bench.json; times are the solvers' own seconds (reading excluded), compared as ratios to the
 # baseline of the same run. BLAS: whatever libblas.so.3 resolves to (Debian's OpenBLAS on the reference machine).
-#   SKUA_BIN=build/bin NP=2 ROWS=20000 COLS=200 COHERENT=1 SROWS=100000 SCOLS=500 COND=1e8 LROWS=100000 LCOLS=100 bash jobs/bench/sketch.sh
+#   SKUA_BIN=build/bin NP=1 ROWS=100000 COLS=500 COHERENT=1 SROWS=100000 SCOLS=500 COND=1e8 LROWS=100000 LCOLS=100 bash jobs/bench/sketch.sh
 #SBATCH --job-name=skua-sketch-bench --ntasks=4 --time=00:30:00
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=${SKUA_BIN:-$HERE/../../build/bin}
-NP=${NP:-2}
-ROWS=${ROWS:-20000}; COLS=${COLS:-200}; COHERENT=${COHERENT:-1}; SROWS=${SROWS:-100000}; SCOLS=${SCOLS:-500}; COND=${COND:-1e8}
+NP=${NP:-1}
+ROWS=${ROWS:-100000}; COLS=${COLS:-500}; COHERENT=${COHERENT:-1}; SROWS=${SROWS:-100000}; SCOLS=${SCOLS:-500}; COND=${COND:-1e8}
 LROWS=${LROWS:-100000}; LCOLS=${LCOLS:-100}; L2=${L2:-1}
 MPIEXEC=${SKUA_MPIEXEC:-mpiexec}
 PREFLAGS=${SKUA_MPIEXEC_PREFLAGS:---oversubscribe}
@@ -25,12 +25,12 @@ gen() { if [ "$GEN" = py ]; then $PY "$HERE/sketch.py" "$@"; else local k=lsq; [
 gen generate -rows "$ROWS" -cols "$COLS" -cond "$COND" -coherent "$COHERENT" -seed 1 -output "$WORK/dense.h5"
 gen generate -rows "$SROWS" -cols "$SCOLS" -cond "$COND" -sparse 1 -density 0.01 -seed 1 -output "$WORK/sparse.h5"
 for p in dense sparse; do
-  for m in sketch_lsqr:sparsesign sketch_lsqr:countsketch sketch_lsqr:gaussian sketch_lsqr:srht lsqr:none normal:none; do
+  for m in sketch_lsqr:sparsesign sketch_lsqr:countsketch sketch_lsqr:gaussian sketch_lsqr:srht iterative_sketch:sparsesign iterative_sketch:gaussian lsqr:none normal:none; do
     meth=${m%%:*}; st=${m##*:}
     extra=(); [ "$st" != none ] && extra=(-sketch_type "$st")
     # Exit 3 (tolerance not reached) is a result here, not a failure; any other failure is recorded as such.
     run skua-sketch -task lsq -problem "$WORK/$p.h5" -output "$WORK/$p-$meth-$st.h5" -lsq_method "$meth" "${extra[@]}" \
-      -lsq_tol 1e-10 -lsq_max_it 3000 -log_view > "$WORK/$p-$meth-$st.log" 2>&1 || true
+      -lsq_tol 1e-10 -lsq_max_it "$([ "$meth" = lsqr ] && echo 500 || echo 3000)" -log_view > "$WORK/$p-$meth-$st.log" 2>&1 || true
   done
 done
 # (2) Logistic regression on one file for both drivers.
@@ -42,5 +42,5 @@ for m in sketch:sparsesign sketch:srht exact:none; do
     -newton_tol 1e-8 "${extra[@]}" -log_view > "$WORK/newton-$kind-$st.log" 2>&1 || true
 done
 run skua-bcd -problem "$WORK/logistic.h5" -output "$WORK/bcd.h5" -bcd_loss logistic -bcd_l2 "$L2" -bcd_tol 1e-4 \
-  -bcd_max_it "${BCD_MAX_IT:-200000}" > "$WORK/bcd.log" 2>&1 || true
+  -bcd_partition active -bcd_update newton -bcd_max_it "${BCD_MAX_IT:-200000}" > "$WORK/bcd.log" 2>&1 || true
 $PY "$HERE/sketch.py" table "$WORK" | tee "$WORK/table.md"
