@@ -2,6 +2,8 @@
 #include <skua.h>
 #include <skua/sketch.h>
 #include <skua/constrained.h>
+#include <skua/bcd.h>
+#include <string.h>
 
 static const char help[] = "skua-sketch: min |A x - b| for tall A by sketching, and Newton Sketch for L2 logistic regression / least squares.\n"
                            "  mpirun -n P skua-sketch -task lsq -problem P.h5 -output out.h5 [-lsq_method sketch_lsqr|sketch_solve|iterative_sketch|lsqr|normal]\n"
@@ -67,7 +69,26 @@ static PetscErrorCode LoadProblem(SketchCtx *c, const char gen[])
 
   PetscFunctionBegin;
   if (!gen[0]) {
-    PetscCall(SkuaLSQLoadHDF5(comm, c->problem, &c->A, &c->b));
+    /* HDF5 by its signature; anything else is read as LIBSVM/SVMlight text by skua-bcd's reader, so both drivers
+       take the same files */
+    int is_h5 = 1;
+    if (!PetscGlobalRank) {
+      unsigned char sig[8] = {0};
+      FILE         *f      = fopen(c->problem, "rb");
+      if (f) {
+        is_h5 = fread(sig, 1, 8, f) == 8 && !memcmp(sig, "\x89HDF\r\n\x1a\n", 8);
+        fclose(f);
+      }
+    }
+    PetscCallMPI(MPI_Bcast(&is_h5, 1, MPI_INT, 0, comm));
+    if (is_h5) PetscCall(SkuaLSQLoadHDF5(comm, c->problem, &c->A, &c->b));
+    else {
+      SkuaBCD bcd;
+      PetscCall(SkuaBCDCreate(comm, &bcd));
+      PetscCall(SkuaBCDSetProblemFile(bcd, c->problem));
+      PetscCall(SkuaBCDCreateMat(bcd, &c->A, &c->b));
+      PetscCall(SkuaBCDDestroy(&bcd));
+    }
     PetscFunctionReturn(0);
   }
   PetscOptionsBegin(comm, NULL, "skua-sketch -generate (test problems, identical for any np)", NULL);

@@ -4,6 +4,7 @@
 #define SKUA_BCD_H
 
 #include <petscviewer.h>
+#include <petscmat.h>
 
 /* One solver object per problem. Life cycle: Create, SetProblem* (or SkuaBCDGenerate), SetFromOptions,
    SetUp, Solve, Get.../View, Destroy. The data A (m x d, rows distributed as PETSc does) lives in the object;
@@ -43,6 +44,9 @@ PETSC_EXTERN PetscErrorCode SkuaBCDGenerate(SkuaBCD bcd, const char name[], Pets
    provenance) to path.partial collectively, renamed when complete. */
 PETSC_EXTERN PetscErrorCode SkuaBCDWriteProblem(SkuaBCD bcd, const char path[], PetscInt nattr, const char *const names[], const char *const values[]);
 PETSC_EXTERN PetscErrorCode SkuaBCDGetSizes(SkuaBCD bcd, PetscInt *m, PetscInt *d, PetscInt *nnz);
+/* The problem's data as PETSc objects (new, the caller destroys them): A (m x d MATAIJ, the same row split) and b
+   (targets or labels, length m). Lets other solvers read the files skua-bcd reads (HDF5 or LIBSVM text). */
+PETSC_EXTERN PetscErrorCode SkuaBCDCreateMat(SkuaBCD bcd, Mat *A, Vec *b);
 
 /* ---- Configuration (each also an option) ---- */
 PETSC_EXTERN PetscErrorCode SkuaBCDSetLoss(SkuaBCD bcd, SkuaBCDLossType loss);

@@ -472,3 +472,19 @@ PetscErrorCode SkuaBCDSetProblemFile(SkuaBCD bcd, const char path[])
   PetscCall(PetscLogEventEnd(SkuaBCD_Read, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode SkuaBCDCreateMat(SkuaBCD bcd, Mat *A, Vec *b)
+{
+  PetscScalar *bb;
+
+  PetscFunctionBegin;
+  PetscCheck(bcd->has_data, bcd->comm, PETSC_ERR_ORDER, "SkuaBCDCreateMat: no problem set (SkuaBCDSetProblemFile or SkuaBCDGenerate first)");
+  PetscCheck(bcd->nc == 1 || bcd->nc == 0, bcd->comm, PETSC_ERR_SUP, "SkuaBCDCreateMat: the problem has %" PetscInt_FMT " classes; only single-column problems map to A x ~ b", bcd->nc);
+  /* the local CSR rows (local row pointers, global columns) become one MATAIJ with the same row split */
+  PetscCall(MatCreateMPIAIJWithArrays(bcd->comm, bcd->mloc, PETSC_DECIDE, bcd->m, bcd->d, bcd->rrp, bcd->rci, bcd->rrv, A));
+  PetscCall(MatCreateVecs(*A, NULL, b));
+  PetscCall(VecGetArray(*b, &bb));
+  for (PetscInt i = 0; i < bcd->mloc; i++) bb[i] = bcd->b[i];
+  PetscCall(VecRestoreArray(*b, &bb));
+  PetscFunctionReturn(0);
+}

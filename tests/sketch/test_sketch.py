@@ -195,6 +195,23 @@ def case_newton_reference(np_):
         ref = minimize(F, np.zeros(A.shape[1]), jac=True, method="L-BFGS-B",
                        options=dict(ftol=1e-16, gtol=1e-10, maxiter=20000, maxcor=30))
         fref = ref.fun
+        if sparse:  # the same data as LIBSVM text (1-based "label idx:val"), read through skua-bcd's reader
+            import scipy.sparse as sps
+            C = sps.csr_matrix(A)
+            keep = np.diff(C.indptr) > 0  # LIBSVM files may not have empty rows (skua-bcd rejects them)
+            C, bk = C[keep], b[keep]
+            Fk = logistic_objective(C.toarray(), bk, l2)
+            frefk = minimize(Fk, np.zeros(C.shape[1]), jac=True, method="L-BFGS-B",
+                             options=dict(ftol=1e-16, gtol=1e-10, maxiter=20000, maxcor=30)).fun
+            svm = os.path.join(d, "lg.svm")
+            with open(svm, "w") as fh:
+                for i in range(C.shape[0]):
+                    row = C.getrow(i)
+                    fh.write(f"{int(bk[i])} " + " ".join(f"{j + 1}:{v!r}" for j, v in zip(row.indices, row.data)) + "\n")
+            x, obj, at = newton(svm, os.path.join(d, "osvm.h5"), np_, ["-newton_l2", l2, "-newton_exact"])
+            rel = abs(at["final_objective"] - frefk) / abs(frefk)
+            print(f"LIBSVM input ({C.shape[0]} non-empty rows), exact: F = {at['final_objective']:.15e}, rel. diff {rel:.1e}")
+            check(rel < 1e-8, f"newton on the LIBSVM copy: objective {at['final_objective']!r} vs L-BFGS {frefk!r} ({rel:.2e})")
         for name, args in (("exact", ["-newton_exact"]), ("sparsesign", []), ("srht", ["-sketch_type", "srht"]),
                            ("gaussian", ["-sketch_type", "gaussian", "-sketch_size", "200"])):
             x, obj, at = newton(path, os.path.join(d, f"o{sparse}{name}.h5"), np_, ["-newton_l2", l2] + args)
