@@ -2,8 +2,12 @@
    (Hong, Na, Mahoney, Kolar, "Constrained Optimization via Exact Augmented Lagrangian and Randomized Iterative
    Sketching", ICML 2023; constants as in the authors' code, github.com/IlgeeHong/AdaSketch-Newton). */
 #include "constrainedimpl.h"
+
 #include <petscviewer.h>
 #include <petsctime.h>
+
+/* KKT systems up to this many rows are sketched whole by default */
+#define SKUA_CONSTRAINED_FULL_SKETCH 2048
 
 const char *const SkuaConstrainedSketchTypes[] = {"kaczmarz", "gaussian", "SkuaConstrainedSketchType", "SKUA_CONSTRAINED_SKETCH_", NULL};
 
@@ -161,7 +165,7 @@ PetscErrorCode SkuaConstrainedSetFromOptions(SkuaConstrained C)
   PetscCall(PetscOptionsReal("-constrained_tol", "Stop when the KKT residual |(grad_x L, c)|_2 <= tol", "SkuaConstrainedSolve", C->tol, &C->tol, NULL));
   PetscCall(PetscOptionsInt("-constrained_max_it", "Maximum outer (Newton) iterations", "SkuaConstrainedSolve", C->max_it, &C->max_it, NULL));
   PetscCall(PetscOptionsEnum("-constrained_sketch", "Sketch of the KKT rows: kaczmarz (random row blocks) or gaussian", "SkuaConstrainedSolve", SkuaConstrainedSketchTypes, type, &type, NULL));
-  PetscCall(PetscOptionsInt("-constrained_sketch_size", "Rows per sketch s (0: min(n + m, max(8, (n + m)/4)))", "SkuaConstrainedSolve", C->sp.s, &C->sp.s, NULL));
+  PetscCall(PetscOptionsInt("-constrained_sketch_size", "Rows per sketch s (0: n + m up to 2048 rows, else max(8, (n + m)/4))", "SkuaConstrainedSolve", C->sp.s, &C->sp.s, NULL));
   PetscCall(PetscOptionsInt("-constrained_sketch_max_it", "Maximum sketch-and-project iterations per accuracy level", "SkuaConstrainedSolve", C->sp.max_it, &C->sp.max_it, NULL));
   PetscCall(PetscOptionsInt("-constrained_seed", "Seed of the sketches (identical for any number of ranks)", "SkuaConstrainedSolve", C->sp.seed, &C->sp.seed, NULL));
   PetscCall(PetscOptionsInt("-constrained_dense_max", "Largest n + m for the dense eigenvalue estimates of the paper's constants", "SkuaConstrainedSolve", C->dense_max, &C->dense_max, NULL));
@@ -478,7 +482,9 @@ PetscErrorCode SkuaConstrainedSolve(SkuaConstrained C, Vec x, Vec lam)
   t0 = (PetscReal)ts;
   PetscCall(SetUpMap(C, x));
   PetscCheck(C->map.m >= 1 && C->map.n >= 1, C->comm, PETSC_ERR_ARG_SIZ, "Need n >= 1 variables and m >= 1 constraints (got n = %" PetscInt_FMT ", m = %" PetscInt_FMT ")", C->map.n, C->map.m);
-  s_auto = C->sp.s ? C->sp.s : PetscMin(C->map.N, PetscMax(8, (C->map.N + 3) / 4));
+  /* automatic size: the whole KKT system while it is small (an exact Newton step per outer iteration; with
+     s < N the ill-conditioned control KKT system stalls sketch-and-project), else a quarter of its rows */
+  s_auto = C->sp.s ? C->sp.s : (C->map.N <= SKUA_CONSTRAINED_FULL_SKETCH ? C->map.N : PetscMax(8, (C->map.N + 3) / 4));
   C->sp.s_used = s_auto;
   PetscCall(VecDuplicate(x, &w.g));
   PetscCall(VecDuplicate(x, &w.gl));

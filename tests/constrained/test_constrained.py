@@ -86,6 +86,7 @@ def control_reference(grid, alpha):
 CONTROL_RUNS = {  # randomized (half the KKT rows per sketch) on a small grid, and the full sketch on a larger one
     "kaczmarz_g4": (4, ["-control_grid", "4", "-constrained_sketch_size", "32"]),
     "full_g8": (8, ["-control_grid", "8", "-constrained_sketch_size", "192"]),
+    "defaults_g12": (12, ["-control_grid", "12"]),  # the automatic sketch size must solve it too
 }
 
 
