@@ -2,6 +2,20 @@
 #include <skua/sketch.h>
 
 /* A = I (n x n): then S A = S, so the structure of each column of S can be checked exactly. */
+/* The n x n identity as a row-distributed MATAIJ: S I = S, so the sketch itself can be inspected. */
+static PetscErrorCode IdentityAIJ(PetscInt n, Mat *A)
+{
+  PetscInt lo, hi;
+
+  PetscFunctionBegin;
+  PetscCall(MatCreateAIJ(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, n, n, 1, NULL, 0, NULL, A));
+  PetscCall(MatGetOwnershipRange(*A, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++) PetscCall(MatSetValue(*A, i, i, 1.0, INSERT_VALUES));
+  PetscCall(MatAssemblyBegin(*A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(*A, MAT_FINAL_ASSEMBLY));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode CheckStructure(SkuaSketchType type, PetscInt n, PetscInt m, PetscInt s)
 {
   Mat                A, SA;
@@ -11,11 +25,8 @@ static PetscErrorCode CheckStructure(SkuaSketchType type, PetscInt n, PetscInt m
   PetscReal          sum = 0, sum2 = 0;
 
   PetscFunctionBegin;
-  PetscCall(MatCreateAIJ(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, n, n, 1, NULL, 0, NULL, &A));
+  PetscCall(IdentityAIJ(n, &A));
   PetscCall(MatGetOwnershipRange(A, &lo, &hi));
-  for (PetscInt i = lo; i < hi; i++) PetscCall(MatSetValue(A, i, i, 1.0, INSERT_VALUES));
-  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
   PetscCall(SkuaSketchCreate(PETSC_COMM_WORLD, &S));
   PetscCall(SkuaSketchSetType(S, type));
   PetscCall(SkuaSketchSetSize(S, m));
@@ -130,11 +141,8 @@ static PetscErrorCode CheckSRHTOrthogonal(PetscInt n)
   PetscReal          err = 0;
 
   PetscFunctionBegin;
-  PetscCall(MatCreateAIJ(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, n, n, 1, NULL, 0, NULL, &A));
+  PetscCall(IdentityAIJ(n, &A));
   PetscCall(MatGetOwnershipRange(A, &lo, &hi));
-  for (PetscInt i = lo; i < hi; i++) PetscCall(MatSetValue(A, i, i, 1.0, INSERT_VALUES));
-  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
   PetscCall(SkuaSketchCreate(PETSC_COMM_WORLD, &S));
   PetscCall(SkuaSketchSetType(S, SKUA_SKETCH_SRHT));
   PetscCall(SkuaSketchSetSize(S, n));
