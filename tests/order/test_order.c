@@ -4,18 +4,9 @@
 #include <skua/order.h>
 #include <skua/pde.h>
 
-static PetscInt    nfail = 0;
-static PetscMPIInt wrank, wsize;
+#include "../unitcheck.h"
 
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      nfail++; \
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%d] FAIL %s:%d: ", wrank, __FILE__, __LINE__)); \
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, __VA_ARGS__)); \
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n")); \
-    } \
-  } while (0)
+static PetscMPIInt wsize;
 
 static uint64_t Hash(const void *data, size_t bytes)
 {
@@ -282,19 +273,6 @@ static PetscErrorCode TestShapes(uint64_t seed)
   PetscCall(OrderAll("N=1", 1, 4, 1, FillGRF, &seed, &res));
   for (int t = 0; t < 3; t++) CHECK(res.perm[t][0] == 0 && res.length[t] == 0, "N=1/%s: perm[0] = %" PetscInt_FMT ", length %g", SkuaOrderTypes[t], res.perm[t][0], (double)res.length[t]);
   PetscCall(ResultDestroy(&res));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode ExpectError(PetscErrorCode ierr, const char *needle, const char *what)
-{
-  const char *text, *specific = NULL;
-
-  PetscFunctionBeginUser;
-  CHECK(ierr != 0, "%s: no error raised", what);
-  if (ierr) {
-    PetscCall(PetscErrorMessage(ierr, &text, (char **)&specific));
-    CHECK(specific && strstr(specific, needle), "%s: message \"%s\" does not mention \"%s\"", what, specific ? specific : "(null)", needle);
-  }
   PetscFunctionReturn(0);
 }
 

@@ -6,18 +6,7 @@
 #include <petscksp.h>
 #include <fftw3.h>
 
-static PetscInt    nfail = 0;
-static PetscMPIInt wrank;
-
-#define CHECK(cond, ...) \
-  do { \
-    if (!(cond)) { \
-      nfail++; \
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, "[%d] FAIL %s:%d: ", wrank, __FILE__, __LINE__)); \
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, __VA_ARGS__)); \
-      PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n")); \
-    } \
-  } while (0)
+#include "../unitcheck.h"
 
 static uint64_t Hash(const void *data, size_t bytes, uint64_t h)
 {
@@ -189,19 +178,6 @@ static PetscErrorCode TestGRFSpectrum(PetscInt n, PetscInt ns)
   fftw_free(buf);
   PetscCall(PetscFree(G));
   PetscCall(PetscFree(acc));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode ExpectError(PetscErrorCode ierr, const char *needle, const char *what)
-{
-  const char *text, *specific = NULL;
-
-  PetscFunctionBeginUser;
-  CHECK(ierr != 0, "%s: no error raised", what);
-  if (ierr) {
-    PetscCall(PetscErrorMessage(ierr, &text, (char **)&specific));
-    CHECK(specific && strstr(specific, needle), "%s: message \"%s\" does not mention \"%s\"", what, specific ? specific : "(null)", needle);
-  }
   PetscFunctionReturn(0);
 }
 
