@@ -479,7 +479,7 @@ PetscErrorCode SkuaBCDCreateMat(SkuaBCD bcd, Mat *A, Vec *b)
 
   PetscFunctionBegin;
   PetscCheck(bcd->has_data, bcd->comm, PETSC_ERR_ORDER, "SkuaBCDCreateMat: no problem set (SkuaBCDSetProblemFile or SkuaBCDGenerate first)");
-  PetscCheck(bcd->nc == 1 || bcd->nc == 0, bcd->comm, PETSC_ERR_SUP, "SkuaBCDCreateMat: the problem has %" PetscInt_FMT " classes; only single-column problems map to A x ~ b", bcd->nc);
+  PetscCheck(bcd->nc == 1, bcd->comm, PETSC_ERR_SUP, "SkuaBCDCreateMat: the problem has %" PetscInt_FMT " classes; only single-column problems map to A x ~ b", bcd->nc);
   /* the local CSR rows (local row pointers, global columns) become one MATAIJ with the same row split */
   PetscCall(MatCreateMPIAIJWithArrays(bcd->comm, bcd->mloc, PETSC_DECIDE, bcd->m, bcd->d, bcd->rrp, bcd->rci, bcd->rrv, A));
   PetscCall(MatCreateVecs(*A, NULL, b));
