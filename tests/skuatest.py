@@ -1,6 +1,8 @@
 """Shared helpers for Skua's Python tests: launching drivers under MPI and writing problem sets."""
+import atexit
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -77,4 +79,9 @@ def write_petsc_binary(path, objects):
 
 
 def tmpdir():
-    return tempfile.mkdtemp(prefix="skua-test-", dir=os.getcwd())
+    """A scratch folder in the working directory, removed when the test exits (kept with SKUA_KEEP_TEST_DIRS=1,
+    for looking at a failure's files)."""
+    d = tempfile.mkdtemp(prefix="skua-test-", dir=os.getcwd())
+    if not os.environ.get("SKUA_KEEP_TEST_DIRS"):
+        atexit.register(shutil.rmtree, d, True)
+    return d
