@@ -344,6 +344,60 @@ PetscErrorCode SkuaBCDReadHDF5(SkuaBCD bcd, const char file[])
 
 /* ---------------- LIBSVM / SVMlight text ---------------- */
 
+/* A decimal number as strtod() reads it, but without strtod's locale and arbitrary-precision machinery for the
+   common case: at most 19 significant digits (an exact integer mantissa M) and a decimal exponent E with
+   M <= 2^53 and |E| <= 22. Then M and 10^|E| are exact doubles and one IEEE multiply or divide gives the
+   correctly rounded value (Clinger's fast path), i.e. the same double strtod() returns. Anything else
+   (more digits, larger exponents, inf/nan, hex) goes to strtod(). Sets *end as strtod() does. */
+static PetscReal ParseReal(const char *p, char **end)
+{
+  static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const char        *s = p;
+  unsigned long long mant = 0;
+  int                neg = 0, nd = 0, exp10 = 0, any = 0;
+
+  if (*s == '-' || *s == '+') neg = (*s++ == '-');
+  for (; *s >= '0' && *s <= '9'; s++, any = 1) {
+    if (mant == 0 && *s == '0') continue; /* leading zeros are not significant */
+    if (nd == 19) return strtod(p, end);
+    mant = mant * 10 + (unsigned long long)(*s - '0');
+    nd++;
+  }
+  if (*s == '.') {
+    for (s++; *s >= '0' && *s <= '9'; s++, any = 1) {
+      if (mant == 0 && *s == '0') {
+        exp10--;
+        continue;
+      }
+      if (nd == 19) return strtod(p, end);
+      mant = mant * 10 + (unsigned long long)(*s - '0');
+      nd++;
+      exp10--;
+    }
+  }
+  if (!any || *s == 'x' || *s == 'X') return strtod(p, end); /* no digits (inf, nan, not a number) or hex */
+  if (*s == 'e' || *s == 'E') {
+    const char *t = s + 1;
+    int         eneg = 0, ev = 0, edig = 0;
+
+    if (*t == '-' || *t == '+') eneg = (*t++ == '-');
+    for (; *t >= '0' && *t <= '9'; t++, edig++)
+      if (ev < 10000) ev = ev * 10 + (*t - '0');
+    if (edig) { /* "1e" alone is the number 1 followed by 'e', as for strtod() */
+      exp10 += eneg ? -ev : ev;
+      s = t;
+    }
+  }
+  if (mant > (1ULL << 53) || exp10 < -22 || exp10 > 22) return strtod(p, end);
+  *end = (char *)s;
+  {
+    double v = (double)mant;
+
+    v = exp10 >= 0 ? v * pow10[exp10] : v / pow10[-exp10];
+    return neg ? -v : v;
+  }
+}
+
 /* Every rank scans the file for line starts and parses only its share of the data lines; errors in any
    rank's share are raised collectively with the line number. */
 PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
@@ -362,10 +416,30 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
   PetscCall(PetscSNPrintf(msg, sizeof(msg), "Cannot open '%s': %s", file, strerror(errno)));
   PetscCall(SkuaCheckCollective(bcd->comm, ok ? PETSC_FALSE : PETSC_TRUE, PETSC_ERR_FILE_OPEN, msg));
   msg[0] = 0;
-  /* Comment lines (#...) are not rows; every other line, blank ones included, is. */
-  while ((len = getline(&line, &cap, f)) >= 0) {
-    nlines++;
-    if (line[0] != '#') m++;
+  /* Comment lines (#...) are not rows; every other line, blank ones included, is. Counted on raw blocks (memchr
+     finds the line ends), which is several times faster than reading line by line. */
+  {
+    char   blk[1 << 16];
+    size_t nread;
+    int    at_start = 1;
+
+    while ((nread = fread(blk, 1, sizeof(blk), f)) > 0) {
+      const char *q = blk, *qend = blk + nread;
+
+      while (q < qend) {
+        const char *nl;
+
+        if (at_start) {
+          nlines++;
+          if (*q != '#') m++;
+          at_start = 0;
+        }
+        nl = (const char *)memchr(q, '\n', (size_t)(qend - q));
+        if (!nl) break;
+        q        = nl + 1;
+        at_start = 1;
+      }
+    }
   }
   PetscCheck(m > 0, bcd->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no data lines (LIBSVM format: label idx:val idx:val ...)", file);
   PetscCall(SkuaBCDRowSplit(bcd->comm, m, &mloc, &rstart));
@@ -394,7 +468,7 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
       PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s:%" PetscInt_FMT ": empty line (every data line needs a label and at least one idx:val)", file, lineno));
       break;
     }
-    lab = strtod(p, &e);
+    lab = ParseReal(p, &e);
     if (e == p || (*e != ' ' && *e != '\t' && *e != '\n' && *e != '\r' && *e != 0) || PetscIsInfOrNanReal(lab)) {
       bad = 1;
       PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s:%" PetscInt_FMT ": the label is not a finite number", file, lineno));
@@ -407,9 +481,10 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
       PetscReal v;
       while (*p == ' ' || *p == '\t') p++;
       if (*p == '\n' || *p == '\r' || *p == 0) break;
-      errno = 0;
-      idx   = strtol(p, &e, 10);
-      if (e == p || *e != ':' || errno) {
+      /* unsigned decimal digits (a sign is not a valid index); capped so that an absurd index stays "too large" */
+      for (idx = 0, e = p; *e >= '0' && *e <= '9'; e++)
+        if (idx < PETSC_MAX_INT) idx = idx * 10 + (*e - '0');
+      if (e == p || *e != ':') {
         bad = 1;
         PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s:%" PetscInt_FMT ": expected idx:val, found '%.20s'", file, lineno, p));
         break;
@@ -420,7 +495,7 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
         break;
       }
       p = e + 1;
-      v = strtod(p, &e);
+      v = ParseReal(p, &e);
       if (e == p || (*e != ' ' && *e != '\t' && *e != '\n' && *e != '\r' && *e != 0) || PetscIsInfOrNanReal(v)) {
         bad = 1;
         PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s:%" PetscInt_FMT ": the value of feature %ld is not a finite number", file, lineno, idx));

@@ -1,6 +1,112 @@
-/* Unit test of the SkuaBCD C API (SkuaBCDSetProblemCSR path): closed-form solutions of separable problems. */
+/* Unit test of the SkuaBCD C API (SkuaBCDSetProblemCSR path): closed-form solutions of separable problems; and the
+   LIBSVM reader's number parsing, bit for bit against strtod(). */
 #include <petscsys.h>
+#include <petscmat.h>
 #include <skua/bcd.h>
+#include <stdlib.h>
+
+#define PARSE_ROWS 300
+#define PARSE_COLS 6
+
+/* The text of entry (i, j) in one of the ways people write numbers: %g, round-trip %.17g, exponents of either case,
+   explicit '+', leading and trailing dots, 20 significant digits and exponents beyond 1e+-22 (strtod's slow path). */
+static void ParseEntryText(PetscInt i, PetscInt j, char *s, size_t len)
+{
+  unsigned long long h = 1469598103934665603ULL ^ (unsigned long long)(i * 131 + j);
+  double             u, v;
+
+  for (int r = 0; r < 4; r++) h = (h ^ (h >> 29)) * 1099511628211ULL;
+  u = ((double)(h >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
+  v = (h & 1 ? -1.0 : 1.0) * (0.001 + 1000.0 * u * u);
+  switch ((i + 7 * j) % 10) {
+  case 0: snprintf(s, len, "%.6g", v); break;
+  case 1: snprintf(s, len, "%.17g", v); break;
+  case 2: snprintf(s, len, "%.3e", v); break;
+  case 3: snprintf(s, len, "%+.10f", v); break;
+  case 4: snprintf(s, len, "%.15E", v); break;
+  case 5: snprintf(s, len, "%.19e", v); break;        /* 20 significant digits */
+  case 6: snprintf(s, len, "%.8e", v * 1e-31); break; /* exponent below -22 */
+  case 7: snprintf(s, len, "%.5e", v * 1e25); break;  /* exponent above 22 */
+  case 8: snprintf(s, len, "%.0f.", v < 0 ? v - 1 : v + 1); break; /* "12." */
+  default:
+    snprintf(s, len, "%.7f", u); /* "0.1234567" -> ".1234567", "-.1234567" */
+    memmove(s, s + 1, strlen(s));
+    if (h & 2) {
+      memmove(s + 1, s, strlen(s) + 1);
+      s[0] = '-';
+    }
+  }
+}
+
+static PetscErrorCode CheckLIBSVMParse(void)
+{
+  const char *path = "test_bcd_unit_parse.svm";
+  static const char *labels[] = {"+1", "-1", "1.0", "-1e0", "1"};
+  PetscMPIInt rank;
+  SkuaBCD     bcd;
+  Mat         A;
+  Vec         b;
+  PetscInt    rs, re, bad = 0;
+  char        s[64];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  if (rank == 0) {
+    FILE *f = fopen(path, "w");
+
+    PetscCheck(f, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot write %s", path);
+    fprintf(f, "# written by test_bcd_unit\n");
+    for (PetscInt i = 0; i < PARSE_ROWS; i++) {
+      fprintf(f, "%s", labels[i % 5]);
+      for (PetscInt j = 0; j < PARSE_COLS; j++) {
+        ParseEntryText(i, j, s, sizeof(s));
+        fprintf(f, " %" PetscInt_FMT ":%s", 1 + 3 * j + i % 3, s);
+      }
+      fprintf(f, i % 4 == 3 ? " \r\n" : "\n");
+    }
+    fclose(f);
+  }
+  PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
+  PetscCall(SkuaBCDCreate(PETSC_COMM_WORLD, &bcd));
+  PetscCall(SkuaBCDSetProblemFile(bcd, path));
+  PetscCall(SkuaBCDCreateMat(bcd, &A, &b));
+  PetscCall(MatGetOwnershipRange(A, &rs, &re));
+  {
+    const PetscScalar *bb;
+
+    PetscCall(VecGetArrayRead(b, &bb));
+    for (PetscInt i = rs; i < re; i++) {
+      const PetscInt    *cols;
+      const PetscScalar *vals;
+      PetscInt           nc;
+
+      if (bb[i - rs] != strtod(labels[i % 5], NULL)) bad++;
+      PetscCall(MatGetRow(A, i, &nc, &cols, &vals));
+      if (nc != PARSE_COLS) bad++;
+      for (PetscInt j = 0; j < PetscMin(nc, PARSE_COLS); j++) {
+        double want;
+
+        ParseEntryText(i, j, s, sizeof(s));
+        want = strtod(s, NULL);
+        if (cols[j] != 3 * j + i % 3 || memcmp(&want, &vals[j], sizeof(double))) {
+          if (bad < 5) PetscCall(PetscPrintf(PETSC_COMM_SELF, "LIBSVM parse: row %" PetscInt_FMT " entry '%s' read as %.17g, strtod gives %.17g\n", i, s, (double)PetscRealPart(vals[j]), want));
+          bad++;
+        }
+      }
+      PetscCall(MatRestoreRow(A, i, &nc, &cols, &vals));
+    }
+    PetscCall(VecRestoreArrayRead(b, &bb));
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD));
+  PetscCheck(bad == 0, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "FAIL: %" PetscInt_FMT " LIBSVM entries differ from strtod()", bad);
+  PetscCall(MatDestroy(&A));
+  PetscCall(VecDestroy(&b));
+  PetscCall(SkuaBCDDestroy(&bcd));
+  PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
+  if (rank == 0) remove(path);
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "LIBSVM parsing: %d entries identical to strtod()\n", PARSE_ROWS * PARSE_COLS));
+  PetscFunctionReturn(0);
+}
 
 /* A = diag(a) (m = d = n, rows split over ranks), b given: the squared loss with l1, l2 is separable and
    x_i = soft(a_i b_i, l1) / (a_i^2 + l2); the logistic loss with labels b and l2 has no closed form, so it is
@@ -67,6 +173,7 @@ int main(int argc, char **argv)
   PetscReal err, worst = 0;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, "SkuaBCD API unit test"));
+  PetscCall(CheckLIBSVMParse());
   for (int r = SKUA_BCD_RULE_CYCLIC; r <= SKUA_BCD_RULE_GSD; r++)
     for (int u = SKUA_BCD_UPDATE_GRADIENT; u <= SKUA_BCD_UPDATE_EXACT; u++) {
       PetscCall(CheckOne(SKUA_BCD_LOSS_SQUARED, (SkuaBCDRuleType)r, (SkuaBCDUpdateType)u, SKUA_BCD_PARTITION_CONTIGUOUS, 0.3, 0.5, &err));
