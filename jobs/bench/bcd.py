@@ -185,8 +185,9 @@ if a.large and not a.skip_liblinear and shutil.which("liblinear-train"):
     print(f"## Large sparse logistic regression: {m} x {d}, {k} nonzeros per row, C = 1 (lambda = 1), no bias\n")
     print("F* = LIBLINEAR at -e 1e-6 (the tightest). Target: F <= F* (1 + 1e-6). LIBLINEAR: wall seconds of the process for the")
     print("loosest -e of 1e-2, 1e-3, 1e-4 whose F meets the target (file parsing included). skua-bcd (-bcd_partition active")
-    print("-bcd_update newton): solver seconds to its first trace point meeting the target, and wall seconds of the whole run")
-    print("(parsing, the solve to -bcd_tol 1e-4, HDF5 output). np > 1 distributes columns (block-diagonal model across ranks).\n")
+    print("-bcd_update newton), the same way: wall seconds of the whole run (parsing, solve, HDF5 output) for the loosest")
+    print("-bcd_tol of 1, 1e-1, ..., 1e-4 whose final F meets the target, and its solver seconds to the first trace point")
+    print("meeting it. np > 1 distributes columns (block-diagonal model across ranks).\n")
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
     print("| problem | solver | np | setting | F at target | wall s (process) | solver s to target |")
     print("|---|---|---:|---|---:|---:|---:|")
@@ -203,14 +204,17 @@ if a.large and not a.skip_liblinear and shutil.which("liblinear-train"):
         print(f"| {name} | LIBLINEAR -s {s} | 1 | -e {e:g} | {lib[e][0]:.10g} | {lib[e][1]:.2f} | - |")
         results["part2"].append({"problem": f"large {name}", "solver": f"liblinear -s {s}", "eps": e, "F": lib[e][0], "wall": lib[e][1], "Fstar": Fs})
         for np_ in [int(v) for v in a.nps.split(",")]:
-            args = ["-problem", svm, "-bcd_loss", "logistic", "-bcd_partition", "active", "-bcd_update", "newton", "-bcd_tol", 1e-4, "-bcd_max_it", 500]
-            for kk, v in reg.items():
-                args += [kk, v]
-            r = bcd(args, f"{work}/large-{s}-{np_}.h5", np_)
+            for tol in (1.0, 1e-1, 1e-2, 1e-3, 1e-4):
+                args = ["-problem", svm, "-bcd_loss", "logistic", "-bcd_partition", "active", "-bcd_update", "newton", "-bcd_tol", tol, "-bcd_max_it", 500]
+                for kk, v in reg.items():
+                    args += [kk, v]
+                r = bcd(args, f"{work}/large-{s}-{np_}.h5", np_)
+                if r["obj"][-1] <= target:
+                    break
             hit = np.nonzero(r["obj"] <= target)[0]
-            cell = (f"{r['obj'][hit[0]]:.10g} | {r['wall']:.2f} | {r['sec'][hit[0]]:.2f}") if hit.size else f"not reached ({r['obj'].min():.10g}) | {r['wall']:.2f} | -"
-            print(f"| {name} | skua-bcd active newton | {np_} | {r['it'][hit[0]] if hit.size else '-'} Newton its | {cell} |")
-            results["part2"].append({"problem": f"large {name}", "solver": "skua-bcd active newton", "np": np_, "wall": r["wall"],
+            cell = (f"{r['obj'][-1]:.10g} | {r['wall']:.2f} | {r['sec'][hit[0]]:.2f}") if hit.size else f"not reached ({r['obj'].min():.10g}) | {r['wall']:.2f} | -"
+            print(f"| {name} | skua-bcd active newton | {np_} | -bcd_tol {tol:g}, {r['it'][-1]} Newton its | {cell} |")
+            results["part2"].append({"problem": f"large {name}", "solver": "skua-bcd active newton", "np": np_, "tol": tol, "wall": r["wall"],
                                      "solver_seconds": float(r["sec"][hit[0]]) if hit.size else None})
     print()
 
