@@ -1,5 +1,5 @@
 /* Blocked S A for dense A: Gaussian sketches by GEMM on tiles of generated columns of S, sparse-sign and CountSketch
-   by column-wise scatter-adds in double, both rounded into the exact 128-bit accumulator once per row block. */
+   by scatter-adds in double down each column of A, both rounded into the exact 128-bit accumulator once per row block. */
 #include "sketchimpl.h"
 #include <petscblaslapack.h>
 
@@ -10,15 +10,76 @@ typedef struct {
   const PetscScalar *a, *t, *w, *wt;
 } DenseRows;
 
-/* Rows per tile, a power of two dividing SKUA_SKETCH_DENSE_BLOCK; tiles start at global multiples of it. Gaussian:
-   fixed, so the GEMM of a tile sees the same operands (and k-blocking) whatever np and d (S b matches a column of
-   S A). Sparse: any tiling gives each entry its terms in row order, so the tile only has to fit in cache. */
-static PetscInt TileRows(SkuaSketch S, PetscInt d)
+/* Rows per block. Each block ends with m d additions of its double sums to the exact accumulator (and the zeroing
+   of the m x d buffer), so a block must hold several times m rows for that not to dominate the O(rows d) work of
+   the block itself: 8 m rows, at least 8192, rounded up to a power of two, at most 65536. It depends on m only, so
+   the sums are the same for any np; the price of large blocks is balance when a rank holds fewer rows than a block
+   (a block is summed by the rank that owns its first row, which fetches the rest). */
+PetscInt SkuaSketchDenseBlock(PetscInt m)
 {
-  PetscInt T = 1024;
-  if (S->type == SKUA_SKETCH_GAUSSIAN) return 256;
-  while (T > 16 && (size_t)T * d > ((size_t)1 << 16)) T /= 2; /* tile at most 512 kB (L2) */
-  return T;
+  PetscInt BK = 8192;
+
+  while (BK < 8 * m && BK < 65536) BK *= 2;
+  return BK;
+}
+
+/* Rows per Gaussian tile, a power of two dividing every block size; tiles start at global multiples of it
+   and are fixed, so the GEMM of a tile sees the same operands (and k-blocking) whatever np and d (S b matches a
+   column of S A). */
+#define GAUSSIAN_TILE 256
+
+/* Sparse sketches on the rows [lo, hi) of a block, SPARSE_GROUP columns of A at a time: every row adds its s signed
+   terms to rows kk of the group's part of buf, which is k-major (entry (k, j0 + c) at buf[j0 m + k wc + c], wc
+   columns in the group), so one row's update of the group is wc contiguous entries. Rows are taken in order, so
+   each entry of S A gets its terms in row order; A is read down its columns in place (no copy or transpose). */
+#define SPARSE_GROUP 8
+
+static inline void SparseRows(PetscInt n, PetscInt s, const PetscInt *kk, const PetscReal *sg, const PetscScalar *a, PetscInt lda, PetscInt wc, const PetscScalar *w, PetscReal *o)
+{
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal x[SPARSE_GROUP];
+
+    for (PetscInt c = 0; c < wc; c++) x[c] = w ? PetscRealPart(w[i] * a[i + c * lda]) : PetscRealPart(a[i + c * lda]);
+    for (PetscInt q = 0; q < s; q++) {
+      PetscReal *oo = o + kk[i * s + q] * wc, g = sg[i * s + q];
+
+      for (PetscInt c = 0; c < wc; c++) oo[c] += g * x[c];
+    }
+  }
+}
+
+static void SparseBlock(const DenseRows *R, PetscInt lo, PetscInt hi, PetscInt m, PetscInt s, const PetscInt kk[], const PetscReal sg[], PetscReal buf[])
+{
+  PetscInt h1 = PetscMin(hi, R->rend), n1 = PetscMax(h1 - lo, 0), off = (lo < h1 ? h1 : lo) - lo;
+
+  for (PetscInt j0 = 0; j0 < R->d; j0 += SPARSE_GROUP) {
+    PetscInt           wc = PetscMin(SPARSE_GROUP, R->d - j0);
+    PetscReal         *o  = buf + (size_t)j0 * m;
+    const PetscScalar *a  = R->a + (size_t)j0 * R->lda + (lo - R->rstart), *w = R->w ? R->w + (lo - R->rstart) : NULL;
+
+    /* own rows [lo, h1), then the fetched tail [h1, hi); a full group has a constant width the compiler unrolls */
+    if (n1) {
+      if (wc == SPARSE_GROUP) SparseRows(n1, s, kk, sg, a, R->lda, SPARSE_GROUP, w, o);
+      else SparseRows(n1, s, kk, sg, a, R->lda, wc, w, o);
+    }
+    if (hi > lo + off) {
+      const PetscScalar *t = R->t + (size_t)j0 * R->ldt + (lo + off - R->rend), *wt = R->wt ? R->wt + (lo + off - R->rend) : NULL;
+
+      if (wc == SPARSE_GROUP) SparseRows(hi - lo - off, s, kk + off * s, sg + off * s, t, R->ldt, SPARSE_GROUP, wt, o);
+      else SparseRows(hi - lo - off, s, kk + off * s, sg + off * s, t, R->ldt, wc, wt, o);
+    }
+  }
+}
+
+/* Adds (rounded) the block's double sums v = buf * scale to the fixed-point accumulator, split as hi 2^32 + lo in two
+   int64 sums: the rounding of SkuaSketchToAcc without 128-bit arithmetic per entry. The scale bounds the sum over all
+   M rows by 2^94 (SkuaSketchApply), so sum |hi| < 2^62 and sum |lo| < (number of blocks) 2^32: neither overflows. */
+static inline void AccAdd(double v, int64_t *h, int64_t *l)
+{
+  int64_t hk = (int64_t)(v * 0x1p-32);
+
+  *h += hk;
+  *l += (int64_t)(v - (double)hk * 0x1p32);
 }
 
 /* tile(r, j) = w_i a_ij for global rows i = lo + r in [lo, hi), column-major with leading dimension hi - lo. */
@@ -40,25 +101,6 @@ static void CopyTile(const DenseRows *R, PetscInt lo, PetscInt hi, PetscReal til
   }
 }
 
-/* The same rows transposed: tile(j, r) at tile[j + r d] (row-major rows, for the sparse kernel's axpys). */
-static void CopyTileT(const DenseRows *R, PetscInt lo, PetscInt hi, PetscReal tile[])
-{
-  PetscInt d = R->d, h1 = PetscMin(hi, R->rend);
-
-  for (PetscInt j = 0; j < d; j++) {
-    PetscReal         *o = tile + j - (size_t)lo * d;
-    const PetscScalar *a = R->a + (size_t)j * R->lda - R->rstart, *t = R->t ? R->t + (size_t)j * R->ldt - R->rend : NULL;
-    if (R->w) {
-      const PetscScalar *w = R->w - R->rstart, *wt = R->wt ? R->wt - R->rend : NULL;
-      for (PetscInt i = lo; i < h1; i++) o[(size_t)i * d] = PetscRealPart(w[i] * a[i]);
-      for (PetscInt i = PetscMax(lo, h1); i < hi; i++) o[(size_t)i * d] = PetscRealPart(wt[i] * t[i]);
-    } else {
-      for (PetscInt i = lo; i < h1; i++) o[(size_t)i * d] = PetscRealPart(a[i]);
-      for (PetscInt i = PetscMax(lo, h1); i < hi; i++) o[(size_t)i * d] = PetscRealPart(t[i]);
-    }
-  }
-}
-
 PetscErrorCode SkuaSketchDenseAmax(Mat A, const PetscScalar w[], PetscReal amax[])
 {
   PetscInt           mloc, d, lda;
@@ -69,16 +111,27 @@ PetscErrorCode SkuaSketchDenseAmax(Mat A, const PetscScalar w[], PetscReal amax[
   PetscCall(MatGetSize(A, NULL, &d));
   PetscCall(MatDenseGetLDA(A, &lda));
   PetscCall(MatDenseGetArrayRead(A, &a));
+  /* Branch-free loops the compiler vectorises (this pass runs at every Newton Sketch iteration): v - v is 0 for
+     a finite v and NaN for Inf or NaN, so z flags both without a per-entry test. */
   for (PetscInt j = 0; j < d; j++) {
-    const PetscScalar *c = a + (size_t)j * lda;
-    PetscReal          m = 0;
-    PetscBool          bad = PETSC_FALSE;
-    for (PetscInt i = 0; i < mloc; i++) {
-      PetscReal v = PetscAbsScalar(w ? w[i] * c[i] : c[i]);
-      bad         = (PetscBool)(bad || PetscIsInfOrNanReal(v));
-      m           = PetscMax(m, v);
+    const PetscReal *c = (const PetscReal *)(a + (size_t)j * lda);
+    PetscReal        m = 0, z = 0;
+
+    if (w) {
+      const PetscReal *ww = (const PetscReal *)w;
+      for (PetscInt i = 0; i < mloc; i++) {
+        PetscReal v = PetscAbsReal(ww[i] * c[i]);
+        m           = v > m ? v : m;
+        z += v - v;
+      }
+    } else {
+      for (PetscInt i = 0; i < mloc; i++) {
+        PetscReal v = PetscAbsReal(c[i]);
+        m           = v > m ? v : m;
+        z += v - v;
+      }
     }
-    amax[j] = bad ? PETSC_INFINITY : m;
+    amax[j] = z != 0 ? PETSC_INFINITY : m; /* NaN != 0 too */
   }
   PetscCall(MatDenseRestoreArrayRead(A, &a));
   PetscFunctionReturn(0);
@@ -86,23 +139,21 @@ PetscErrorCode SkuaSketchDenseAmax(Mat A, const PetscScalar w[], PetscReal amax[
 
 PetscErrorCode SkuaSketchAccumulateDense(SkuaSketch S, Mat A, Vec w, const PetscReal scale[], SkuaSketchAcc acc[])
 {
-  const PetscInt BK = SKUA_SKETCH_DENSE_BLOCK;
-  PetscInt       M, d, m = S->m, b0, b1, ntail = 0, T, s = S->type == SKUA_SKETCH_COUNTSKETCH ? 1 : S->s;
+  const PetscInt BK = SkuaSketchDenseBlock(S->m);
+  PetscInt       M, d, m = S->m, b0, b1, ntail = 0, T = GAUSSIAN_TILE, s = S->type == SKUA_SKETCH_COUNTSKETCH ? 1 : S->s;
   DenseRows      R = {0};
   Mat           *tail = NULL;
   Vec            wt = NULL;
   IS             rows[1], cols[1];
   PetscReal     *buf, *tile, *G = NULL, *sg = NULL;
   PetscInt      *kk = NULL;
+  int64_t       *ahi, *alo;
   PetscBool      gauss = (PetscBool)(S->type == SKUA_SKETCH_GAUSSIAN);
-  PetscInt       dc; /* sparse: columns per chunk of S A */
 
   PetscFunctionBegin;
   PetscCall(MatGetSize(A, &M, &d));
   PetscCall(MatGetOwnershipRange(A, &R.rstart, &R.rend));
   R.d = d;
-  T   = TileRows(S, d);
-  dc  = PetscMin(d, PetscMax(64, ((PetscInt)1 << 22) / PetscMax(m, 1))); /* chunks of S A of at most ~32 MB (last-level cache) */
   b0  = (R.rstart + BK - 1) / BK; /* blocks [b0, b1) start on this rank */
   b1  = R.rend > R.rstart ? (R.rend - 1) / BK + 1 : b0;
   if (b0 * BK >= R.rend) b1 = b0;
@@ -130,60 +181,47 @@ PetscErrorCode SkuaSketchAccumulateDense(SkuaSketch S, Mat A, Vec w, const Petsc
     PetscCall(MatDenseGetLDA(tail[0], &R.ldt));
     PetscCall(MatDenseGetArrayRead(tail[0], &R.t));
   }
-  PetscCall(PetscMalloc2((size_t)m * d, &buf, (size_t)T * d, &tile));
+  PetscCall(PetscMalloc2((size_t)m * d, &buf, gauss ? (size_t)T * d : 1, &tile));
+  PetscCall(PetscCalloc2((size_t)m * d, &ahi, (size_t)m * d, &alo));
   if (gauss) PetscCall(PetscMalloc1((size_t)m * T, &G));
-  else PetscCall(PetscMalloc2((size_t)T * s, &kk, (size_t)T * s, &sg));
+  else PetscCall(PetscMalloc2((size_t)BK * s, &kk, (size_t)BK * s, &sg));
   for (PetscInt b = b0; b < b1; b++) {
     PetscInt lo = b * BK, hi = PetscMin(lo + BK, M);
 
     PetscCall(PetscArrayzero(buf, (size_t)m * d));
-    for (PetscInt tl = lo; tl < hi; tl += T) {
-      PetscInt th = PetscMin(tl + T, hi), n = th - tl;
-      if (gauss) {
-        CopyTile(&R, tl, th, tile);
-        /* buf += G tile, G = the m x n columns tl..th-1 of S. */
+    if (!gauss) {
+      for (PetscInt i = lo; i < hi; i++) SkuaSketchSparseColumn(S, i, kk + (size_t)(i - lo) * s, sg + (size_t)(i - lo) * s);
+      SparseBlock(&R, lo, hi, m, s, kk, sg, buf);
+    } else
+      for (PetscInt tl = lo; tl < hi; tl += T) {
+        PetscInt     th = PetscMin(tl + T, hi), n = th - tl;
         PetscBLASInt bm, bd, bn;
         PetscScalar  one = 1.0;
+
+        /* buf += G tile, G = the m x n columns tl..th-1 of S. */
+        CopyTile(&R, tl, th, tile);
         for (PetscInt r = 0; r < n; r++) SkuaSketchGaussianColumn(S, tl + r, G + (size_t)r * m);
         PetscCall(PetscBLASIntCast(m, &bm));
         PetscCall(PetscBLASIntCast(d, &bd));
         PetscCall(PetscBLASIntCast(n, &bn));
         PetscCallBLAS("BLASgemm", BLASgemm_("N", "N", &bm, &bd, &bn, &one, G, &bm, tile, &bn, &one, buf, &bm));
-      } else {
-        /* buf holds S A in column chunks of dc columns, each chunk row-major (entry (k, j) at buf[c0 m + k dc + j - c0]),
-           so a chunk stays in cache while every (row, nonzero of S) adds one contiguous axpy of length dc.
-           Each entry gets its terms in row order, however the rows are tiled. */
-        CopyTileT(&R, tl, th, tile);
-        for (PetscInt r = 0; r < n; r++) SkuaSketchSparseColumn(S, tl + r, kk + (size_t)r * s, sg + (size_t)r * s);
-        for (PetscInt c0 = 0; c0 < d; c0 += dc) {
-          PetscInt   w  = PetscMin(dc, d - c0);
-          PetscReal *bc = buf + (size_t)c0 * m;
-          for (PetscInt r = 0; r < n; r++) {
-            const PetscReal *x = tile + (size_t)r * d + c0;
-            for (PetscInt t = 0; t < s; t++) {
-              PetscReal *o = bc + (size_t)kk[r * s + t] * w, g = sg[r * s + t];
-              for (PetscInt j = 0; j < w; j++) o[j] += g * x[j];
-            }
-          }
-        }
       }
-    }
-    if (!gauss) {
-      for (PetscInt c0 = 0; c0 < d; c0 += dc) {
-        PetscInt w = PetscMin(dc, d - c0);
-        for (PetscInt k = 0; k < m; k++) {
-          const PetscReal *o = buf + (size_t)c0 * m + (size_t)k * w;
-          for (PetscInt j = c0; j < c0 + w; j++) acc[k + (size_t)j * m] += SkuaSketchToAcc(o[j - c0] * scale[j]);
-        }
+    if (gauss) /* buf column-major */
+      for (PetscInt j = 0; j < d; j++) {
+        const PetscReal *o = buf + (size_t)j * m;
+        int64_t         *h = ahi + (size_t)j * m, *l = alo + (size_t)j * m;
+        for (PetscInt k = 0; k < m; k++) AccAdd(o[k] * scale[j], &h[k], &l[k]);
       }
-      continue;
-    }
-    for (PetscInt j = 0; j < d; j++) {
-      const PetscReal *o = buf + (size_t)j * m;
-      SkuaSketchAcc   *c = acc + (size_t)j * m;
-      for (PetscInt k = 0; k < m; k++) c[k] += SkuaSketchToAcc(o[k] * scale[j]);
-    }
+    else /* buf in k-major column groups (SparseBlock) */
+      for (PetscInt j0 = 0; j0 < d; j0 += SPARSE_GROUP) {
+        PetscInt         wc = PetscMin(SPARSE_GROUP, d - j0);
+        const PetscReal *o  = buf + (size_t)j0 * m;
+        for (PetscInt k = 0; k < m; k++)
+          for (PetscInt c = 0; c < wc; c++) AccAdd(o[k * wc + c] * scale[j0 + c], &ahi[k + (size_t)(j0 + c) * m], &alo[k + (size_t)(j0 + c) * m]);
+      }
   }
+  for (size_t k = 0; k < (size_t)m * d; k++) acc[k] += (SkuaSketchAcc)ahi[k] * ((SkuaSketchAcc)1 << 32) + (SkuaSketchAcc)alo[k];
+  PetscCall(PetscFree2(ahi, alo));
   if (gauss) PetscCall(PetscFree(G));
   else PetscCall(PetscFree2(kk, sg));
   PetscCall(PetscFree2(buf, tile));

@@ -350,7 +350,9 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
       PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
     }
   }
-  PetscCall(ColumnScales(S, comm, M, d, dense ? (PetscReal)SKUA_SKETCH_DENSE_BLOCK : 1.0, amax, scale));
+  /* dense: one term is a row block's partial sum in double, and the whole sum over M rows must stay below 2^94 for
+     the split int64 accumulation of dense.c (resolution ~M 2^-94 max|a|, far below double precision) */
+  PetscCall(ColumnScales(S, comm, M, d, dense ? (PetscReal)M : 1.0, amax, scale));
   PetscCall(PetscCalloc1((size_t)S->m * d, &acc));
   if (dense) PetscCall(SkuaSketchAccumulateDense(S, A, w, scale, acc));
   else if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, scale, acc));

@@ -57,9 +57,10 @@ PETSC_INTERN void SkuaSketchGaussianColumn(SkuaSketch S, PetscInt i, PetscReal g
 PETSC_INTERN void SkuaSketchSparseColumn(SkuaSketch S, PetscInt i, PetscInt idx[], PetscReal sg[]);
 /* S diag(w) A (w NULL: S A); with w, Newton Sketch's S W^{1/2} A without forming W^{1/2} A (except for srht). */
 PETSC_INTERN PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA);
-/* Blocked dense path (dense.c): global row blocks of SKUA_SKETCH_DENSE_BLOCK rows (fixed, independent of np) are
-   summed in double by the rank owning the block's first row, and the block sums added exactly into acc. */
-#define SKUA_SKETCH_DENSE_BLOCK 8192
+/* Blocked dense path (dense.c): global row blocks of SkuaSketchDenseBlock() rows (a function of the sketch size only,
+   independent of np) are summed in double by the rank owning the block's first row, and the block sums added
+   exactly into acc. */
+PETSC_INTERN PetscInt SkuaSketchDenseBlock(PetscInt m);
 PETSC_INTERN PetscErrorCode SkuaSketchDenseAmax(Mat A, const PetscScalar w[], PetscReal amax[]);
 PETSC_INTERN PetscErrorCode SkuaSketchAccumulateDense(SkuaSketch S, Mat A, Vec w, const PetscReal scale[], SkuaSketchAcc acc[]);
 /* Block SRHT (srht.c): the block size for an M-row input, and S A added into the accumulator. */
