@@ -321,7 +321,7 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
   PetscCall(MatGetSize(A, &M, &d));
   PetscCall(SketchSetUp(S, d));
-  if (w && S->type == SKUA_SKETCH_SRHT) { /* the block transform reads rows through MatGetRow: scale a copy */
+  if (w && S->type == SKUA_SKETCH_SRHT) { /* the block transform takes no row weights: scale a copy */
     Mat Aw;
     PetscCall(MatDuplicate(A, MAT_COPY_VALUES, &Aw));
     PetscCall(MatDiagonalScale(Aw, w, NULL));
@@ -330,12 +330,11 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
     PetscFunctionReturn(0);
   }
   PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
-  dense = (PetscBool)(dense && S->type != SKUA_SKETCH_SRHT);
   PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
   PetscCall(MatGetOwnershipRange(A, &rstart, &rend));
   PetscCall(PetscCalloc2(d, &amax, d, &scale));
   if (w) PetscCall(VecGetArrayRead(w, &ww));
-  if (dense) PetscCall(SkuaSketchDenseAmax(A, ww, amax));
+  if (dense) PetscCall(SkuaSketchDenseAmax(A, ww, amax)); /* also for srht on dense A */
   else {
     if (w) PetscCall(PetscMalloc1(d, &rv));
     for (PetscInt i = rstart; i < rend; i++) {
@@ -352,10 +351,10 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
   }
   /* dense: one term is a row block's partial sum in double, and the whole sum over M rows must stay below 2^94 for
      the split int64 accumulation of dense.c (resolution ~M 2^-94 max|a|, far below double precision) */
-  PetscCall(ColumnScales(S, comm, M, d, dense ? (PetscReal)M : 1.0, amax, scale));
+  PetscCall(ColumnScales(S, comm, M, d, dense && S->type != SKUA_SKETCH_SRHT ? (PetscReal)M : 1.0, amax, scale));
   PetscCall(PetscCalloc1((size_t)S->m * d, &acc));
-  if (dense) PetscCall(SkuaSketchAccumulateDense(S, A, w, scale, acc));
-  else if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, scale, acc));
+  if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, scale, acc));
+  else if (dense) PetscCall(SkuaSketchAccumulateDense(S, A, w, scale, acc));
   else
     for (PetscInt i = rstart; i < rend; i++) {
       PetscInt           n;

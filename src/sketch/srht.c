@@ -42,10 +42,30 @@ PetscErrorCode SkuaSketchSRHTBlockSize(SkuaSketch S, PetscInt M, PetscInt *B)
   PetscFunctionReturn(0);
 }
 
-/* Dense column-major copy (leading dimension ld) of rows [lo, hi) of A into blk, row r at blk[r - off]. */
+/* Dense column-major copy (leading dimension ld) of rows [lo, hi) of A (local row numbers) into blk, row r at
+   blk[r - off]. A dense A is copied column by column from its array; MatGetRow is for sparse A. */
 static PetscErrorCode CopyRows(Mat A, PetscInt lo, PetscInt hi, PetscInt off, PetscReal blk[], PetscInt ld)
 {
+  PetscBool dense;
+
   PetscFunctionBegin;
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
+  if (dense) {
+    const PetscScalar *a;
+    PetscInt           lda, d, rs;
+
+    PetscCall(MatGetSize(A, NULL, &d));
+    PetscCall(MatGetOwnershipRange(A, &rs, NULL));
+    PetscCall(MatDenseGetLDA(A, &lda));
+    PetscCall(MatDenseGetArrayRead(A, &a));
+    for (PetscInt j = 0; j < d; j++) {
+      const PetscScalar *c = a + (size_t)j * lda - rs;
+      PetscReal         *o = blk + (size_t)j * ld - off;
+      for (PetscInt i = lo; i < hi; i++) o[i] = PetscRealPart(c[i]);
+    }
+    PetscCall(MatDenseRestoreArrayRead(A, &a));
+    PetscFunctionReturn(0);
+  }
   for (PetscInt i = lo; i < hi; i++) {
     PetscInt           n;
     const PetscInt    *cols;
@@ -64,7 +84,7 @@ PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal sca
   PetscInt   M, d, rstart, rend, B, m = S->m, b0, b1, ntail = 0;
   PetscReal *blk, sm = 1.0 / PetscSqrtReal((PetscReal)S->m);
   PetscInt  *perm, *pick;
-  PetscReal *osign;
+  PetscReal *osign, *rsign;
   Mat       *tail = NULL;
   IS         rows[1], cols[1];
 
@@ -82,13 +102,14 @@ PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal sca
   PetscCall(MatCreateSubMatrices(A, 1, rows, cols, MAT_INITIAL_MATRIX, &tail));
   PetscCall(ISDestroy(&rows[0]));
   PetscCall(ISDestroy(&cols[0]));
-  PetscCall(PetscMalloc4((size_t)B * d, &blk, B, &perm, m, &pick, m, &osign));
+  PetscCall(PetscMalloc5((size_t)B * d, &blk, B, &perm, m, &pick, m, &osign, B, &rsign));
   for (PetscInt b = b0; b < b1; b++) {
     PetscInt lo = b * B, hi = PetscMin(lo + B, M);
     uint64_t key = BlockKey(S->seed, b);
 
     PetscCall(PetscArrayzero(blk, (size_t)B * d));
     PetscCall(CopyRows(A, lo, PetscMin(hi, rend), lo, blk, B));
+    for (PetscInt i = lo; i < hi; i++) rsign[i - lo] = (SkuaSketchKey(S->seed, i) & 1) ? -1.0 : 1.0; /* D_b, once per block */
     if (hi > rend) PetscCall(CopyRows(tail[0], 0, hi - rend, lo - rend, blk, B));
     /* m distinct rows of H by a partial Fisher-Yates shuffle, and the output signs, from (seed, b) only. */
     for (PetscInt r = 0; r < B; r++) perm[r] = r;
@@ -103,13 +124,12 @@ PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal sca
     for (PetscInt j = 0; j < d; j++) {
       PetscReal     *x = blk + (size_t)j * B;
       SkuaSketchAcc *a = acc + (size_t)j * m;
-      for (PetscInt i = lo; i < hi; i++)
-        if (SkuaSketchKey(S->seed, i) & 1) x[i - lo] = -x[i - lo];
+      for (PetscInt i = 0; i < hi - lo; i++) x[i] *= rsign[i];
       FWHT(B, x);
       for (PetscInt k = 0; k < m; k++) a[k] += SkuaSketchToAcc((osign[k] * x[pick[k]]) * scale[j]);
     }
   }
-  PetscCall(PetscFree4(blk, perm, pick, osign));
+  PetscCall(PetscFree5(blk, perm, pick, osign, rsign));
   PetscCall(MatDestroySubMatrices(1, &tail));
   PetscFunctionReturn(0);
 }
