@@ -250,12 +250,15 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
   }
   PetscCall(PetscLogEventEnd(SKUA_GCRODR_Arnoldi, ksp, 0, 0, 0));
   /* after the converging cycle C = What Q is deferred (GCRODRFlushC): the next operator usually rebuilds it */
-  /* Step 4 (harmonic Ritz update) costs about as much as the cycle's Arnoldi steps. It is skipped after a cycle
-     that reduced the residual below skip_tol of its start (the space is doing its job), but never more than
-     update_interval - 1 times in a row, nor while the space is not full. Slowly converging cycles (Helmholtz)
-     update every time, as in the paper (skip_tol = 0 restores the paper exactly). */
+  /* Step 4 (harmonic Ritz update) costs about as much as the cycle's Arnoldi steps. It always follows a cycle
+     that reduced the residual by less than skip_tol in the first update_early cycles of a solve, when the space
+     has to catch up with a new operator or right-hand side; otherwise it happens every update_interval-th cycle
+     (never while the space is not full). In a long solve the space stops improving after a few updates, and
+     updating after each of its many slow cycles doubled the cost of heat and Helmholtz without a preconditioner
+     for no fewer iterations. update_interval = 1 is the paper's schedule (an update after every cycle). */
   if (gc->k > 0 && j > 0) {
-    PetscBool upd = (kc < gc->k || gc->nskip + 1 >= gc->update_interval || *rest > gc->skip_tol * beta) ? PETSC_TRUE : PETSC_FALSE;
+    PetscBool slow = (PetscBool)(*rest > gc->skip_tol * beta && (gc->update_early < 0 || gc->ncycle < gc->update_early));
+    PetscBool upd  = (kc < gc->k || gc->nskip + 1 >= gc->update_interval || slow) ? PETSC_TRUE : PETSC_FALSE;
 
     if (upd) {
       PetscCall(GCRODRUpdateRecycle(ksp, j, ksp->reason > 0 ? PETSC_TRUE : PETSC_FALSE));
@@ -431,7 +434,7 @@ static PetscErrorCode KSPView_GCRODR(KSP ksp, PetscViewer viewer)
   if (isascii) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "  restart m=%" PetscInt_FMT ", recycle k=%" PetscInt_FMT ", reuse across solves %s\n", gc->m, gc->k, gc->reuse ? "true" : "false"));
     PetscCall(PetscViewerASCIIPrintf(viewer, "  current recycle space dimension %" PetscInt_FMT "\n", gc->kcur));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  recycle space updated after cycles that reduce the residual by less than %g, and at least every %" PetscInt_FMT " cycle(s)\n", (double)gc->skip_tol, gc->update_interval));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  recycle space updated every %" PetscInt_FMT " cycle(s), and after cycles that reduce the residual by less than %g among the first %" PetscInt_FMT " of a solve%s\n", gc->update_interval, (double)gc->skip_tol, gc->update_early, gc->update_early < 0 ? " (all)" : ""));
     PetscCall(PetscViewerASCIIPrintf(viewer, "  Gram-Schmidt pass repeated when it leaves less than %g of ||w||\n", (double)gc->reorth_tol));
   }
   PetscFunctionReturn(0);
@@ -453,6 +456,7 @@ static PetscErrorCode KSPSetFromOptions_GCRODR(KSP ksp, PetscOptionItems *PetscO
   if (flg) PetscCall(KSPGCRODRSetReuse(ksp, reuse));
   PetscCall(PetscOptionsReal("-ksp_gcrodr_reorth_tol", "Repeat the Gram-Schmidt pass when it left less than this fraction of ||w|| (0.7071: Kahan-Parlett; 0: never)", NULL, gc->reorth_tol, &gc->reorth_tol, NULL));
   PetscCall(PetscOptionsInt("-ksp_gcrodr_update_interval", "Update the recycle space at least every s-th cycle (1: every cycle, as in the paper)", NULL, gc->update_interval, &gc->update_interval, NULL));
+  PetscCall(PetscOptionsInt("-ksp_gcrodr_update_early", "In the first this many cycles of a solve, update after every cycle that reduced the residual by less than -ksp_gcrodr_skip_tol (-1: in every cycle)", NULL, gc->update_early, &gc->update_early, NULL));
   PetscCall(PetscOptionsReal("-ksp_gcrodr_skip_tol", "Skip the update after a cycle that reduced the residual below this fraction (0: never skip, as in the paper)", NULL, gc->skip_tol, &gc->skip_tol, NULL));
   PetscOptionsHeadEnd();
   /* k < m and the interval are checked in KSPSetUp_GCRODR(): an error inside the options loop would leak its strings */
@@ -643,6 +647,7 @@ PetscErrorCode KSPCreate_GCRODR(KSP ksp)
   gc->k        = 20;
   gc->reuse    = PETSC_TRUE;
   gc->update_interval = 3;
+  gc->update_early    = 2;
   gc->skip_tol        = 0.1;
   gc->reorth_tol      = GCRODR_REORTH;
   gc->uh_exact = PETSC_TRUE;
