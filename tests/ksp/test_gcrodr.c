@@ -405,6 +405,59 @@ static PetscErrorCode TestAPI(void)
   PetscFunctionReturn(0);
 }
 
+/* Check 5, the update schedule: one long solve (no PC, many cycles) where every cycle is "slow" (-ksp_gcrodr_skip_tol
+   1e-30), counted by the SkuaGCRODR_Eig event (one per harmonic-Ritz update). With -ksp_gcrodr_update_interval 4,
+   -ksp_gcrodr_update_early -1 updates after every cycle, 0 only every 4th (about a quarter), 3 after the first 3
+   and then every 4th; all three must reach the tolerance. */
+static PetscErrorCode TestSchedule(PetscInt n)
+{
+  Mat            A;
+  Vec            b, x;
+  PetscLogEvent  eig;
+  const char    *early[] = {"-1", "3", "0"};
+  PetscInt       nupd[3], its[3];
+
+  PetscFunctionBegin;
+  PetscCall(PetscLogDefaultBegin());
+  PetscCall(PetscLogEventGetId("SkuaGCRODR_Eig", &eig));
+  PetscCall(BuildMatrix(FAMILY_DIFFUSION, n, 0.0, 0.0, &A));
+  PetscCall(BuildRHS(A, n, 0.0, &b));
+  PetscCall(VecDuplicate(b, &x));
+  for (PetscInt t = 0; t < 3; t++) {
+    KSP                ksp;
+    SolveInfo          info;
+    PetscEventPerfInfo p0, p1;
+    char               pre[16], opt[64];
+
+    PetscCall(PetscSNPrintf(pre, sizeof(pre), "sched%" PetscInt_FMT "_", t));
+    PetscCall(MakeKSP(KSPGCRODR, 40, 20, PCNONE, 1e-10, 20000, &ksp));
+    PetscCall(KSPSetOptionsPrefix(ksp, pre));
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%sksp_gcrodr_skip_tol", pre));
+    PetscCall(PetscOptionsSetValue(NULL, opt, "1e-30"));
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%sksp_gcrodr_update_interval", pre));
+    PetscCall(PetscOptionsSetValue(NULL, opt, "4"));
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%sksp_gcrodr_update_early", pre));
+    PetscCall(PetscOptionsSetValue(NULL, opt, early[t]));
+    PetscCall(KSPSetFromOptions(ksp));
+    PetscCall(PetscLogEventGetPerfInfo(PETSC_DETERMINE, eig, &p0));
+    PetscCall(SolveOne(ksp, A, b, x, PETSC_FALSE, &info));
+    PetscCall(PetscLogEventGetPerfInfo(PETSC_DETERMINE, eig, &p1));
+    nupd[t] = p1.count - p0.count;
+    its[t]  = info.its;
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "schedule: update_interval 4, update_early %s: %" PetscInt_FMT " iterations, %" PetscInt_FMT " recycle updates, true rel. res. %.2e\n", early[t], its[t], nupd[t], (double)info.relres));
+    CHECK(info.reason > 0 && info.relres <= 1.01e-10, "check 5: update_early %s: reason %d, true relative residual %g\n", early[t], (int)info.reason, (double)info.relres);
+    PetscCall(KSPDestroy(&ksp));
+  }
+  /* cycles after the first: (its - 40) / 20; every one updates with early -1 */
+  CHECK(nupd[0] >= (its[0] - 40) / 20, "check 5: update_early -1 made %" PetscInt_FMT " updates in %" PetscInt_FMT " iterations; every cycle must update\n", nupd[0], its[0]);
+  CHECK(4 * nupd[2] <= nupd[0] + 8 && nupd[2] >= 2, "check 5: update_early 0 made %" PetscInt_FMT " updates vs %" PetscInt_FMT " with every cycle; expected about a quarter\n", nupd[2], nupd[0]);
+  CHECK(nupd[2] < nupd[1] && nupd[1] < nupd[0], "check 5: update counts %" PetscInt_FMT " (early -1), %" PetscInt_FMT " (early 3), %" PetscInt_FMT " (early 0) are not strictly decreasing\n", nupd[0], nupd[1], nupd[2]);
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&b));
+  PetscCall(MatDestroy(&A));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   PetscInt  n1 = 32, n2 = 32, ns = 10, nh = 64, nsh = 10;
@@ -428,6 +481,7 @@ int main(int argc, char **argv)
   PetscCall(TestGMRESEquivalence(n1));
   PetscCall(TestSequence(FAMILY_DIFFUSION, n2, ns, 1e-8, PCJACOBI, 0.0, 10000, PETSC_TRUE));
   PetscCall(TestAPI());
+  PetscCall(TestSchedule(n2));
   if (helmholtz) {
     PetscCall(TestSequence(FAMILY_HELMHOLTZ, nh, nsh, 1e-8, PCJACOBI, kappa, 20000, PETSC_FALSE));
     PetscCall(TestSequence(FAMILY_HELMHOLTZ, nh, nsh, 1e-8, PCNONE, kappa, 20000, PETSC_FALSE));
