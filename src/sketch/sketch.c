@@ -321,7 +321,8 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
   PetscCall(MatGetSize(A, &M, &d));
   PetscCall(SketchSetUp(S, d));
-  if (w && S->type == SKUA_SKETCH_SRHT) { /* the block transform takes no row weights: scale a copy */
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
+  if (w && S->type == SKUA_SKETCH_SRHT && !dense) { /* the sparse block copy takes no row weights: scale a copy */
     Mat Aw;
     PetscCall(MatDuplicate(A, MAT_COPY_VALUES, &Aw));
     PetscCall(MatDiagonalScale(Aw, w, NULL));
@@ -329,7 +330,6 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
     PetscCall(MatDestroy(&Aw));
     PetscFunctionReturn(0);
   }
-  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
   PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
   PetscCall(MatGetOwnershipRange(A, &rstart, &rend));
   PetscCall(PetscCalloc2(d, &amax, d, &scale));
@@ -353,7 +353,7 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
      the split int64 accumulation of dense.c (resolution ~M 2^-94 max|a|, far below double precision) */
   PetscCall(ColumnScales(S, comm, M, d, dense && S->type != SKUA_SKETCH_SRHT ? (PetscReal)M : 1.0, amax, scale));
   PetscCall(PetscCalloc1((size_t)S->m * d, &acc));
-  if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, scale, acc));
+  if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, w, scale, acc));
   else if (dense) PetscCall(SkuaSketchAccumulateDense(S, A, w, scale, acc));
   else
     for (PetscInt i = rstart; i < rend; i++) {

@@ -65,7 +65,7 @@ PETSC_INTERN PetscErrorCode SkuaSketchDenseAmax(Mat A, const PetscScalar w[], Pe
 PETSC_INTERN PetscErrorCode SkuaSketchAccumulateDense(SkuaSketch S, Mat A, Vec w, const PetscReal scale[], SkuaSketchAcc acc[]);
 /* Block SRHT (srht.c): the block size for an M-row input, and S A added into the accumulator. */
 PETSC_INTERN PetscErrorCode SkuaSketchSRHTBlockSize(SkuaSketch S, PetscInt M, PetscInt *B);
-PETSC_INTERN PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal scale[], SkuaSketchAcc acc[]);
+PETSC_INTERN PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, Vec w, const PetscReal scale[], SkuaSketchAcc acc[]);
 /* lsq.c: G = A^T diag(rw)^2 A, g = A^T diag(rw) b, replicated (rw = NULL: unweighted; b = NULL: no g). */
 PETSC_INTERN PetscErrorCode SkuaSketchGram(Mat A, const PetscReal rw[], Vec b, PetscScalar G[], PetscScalar g[]);
 /* scalapack.c: R (and (Q^T S b)_{1:d} in c when Sb is given) of the replicated m x d sketch by pdgeqrf on comm. */

@@ -42,9 +42,10 @@ PetscErrorCode SkuaSketchSRHTBlockSize(SkuaSketch S, PetscInt M, PetscInt *B)
   PetscFunctionReturn(0);
 }
 
-/* Dense column-major copy (leading dimension ld) of rows [lo, hi) of A (local row numbers) into blk, row r at
-   blk[r - off]. A dense A is copied column by column from its array; MatGetRow is for sparse A. */
-static PetscErrorCode CopyRows(Mat A, PetscInt lo, PetscInt hi, PetscInt off, PetscReal blk[], PetscInt ld)
+/* Dense column-major copy (leading dimension ld) of rows [lo, hi) of A into blk, row r at blk[r - off], times the
+   row weights wr (wr[r - first row of A on this rank]; NULL: none, and only dense A takes weights). A dense A is
+   copied column by column from its array; MatGetRow is for sparse A. */
+static PetscErrorCode CopyRows(Mat A, PetscInt lo, PetscInt hi, PetscInt off, const PetscScalar wr[], PetscReal blk[], PetscInt ld)
 {
   PetscBool dense;
 
@@ -59,13 +60,17 @@ static PetscErrorCode CopyRows(Mat A, PetscInt lo, PetscInt hi, PetscInt off, Pe
     PetscCall(MatDenseGetLDA(A, &lda));
     PetscCall(MatDenseGetArrayRead(A, &a));
     for (PetscInt j = 0; j < d; j++) {
-      const PetscScalar *c = a + (size_t)j * lda - rs;
+      const PetscScalar *c = a + (size_t)j * lda - rs, *w = wr ? wr - rs : NULL;
       PetscReal         *o = blk + (size_t)j * ld - off;
-      for (PetscInt i = lo; i < hi; i++) o[i] = PetscRealPart(c[i]);
+      if (w)
+        for (PetscInt i = lo; i < hi; i++) o[i] = PetscRealPart(w[i] * c[i]);
+      else
+        for (PetscInt i = lo; i < hi; i++) o[i] = PetscRealPart(c[i]);
     }
     PetscCall(MatDenseRestoreArrayRead(A, &a));
     PetscFunctionReturn(0);
   }
+  PetscCheck(!wr, PETSC_COMM_SELF, PETSC_ERR_SUP, "SRHT: row weights only for dense A");
   for (PetscInt i = lo; i < hi; i++) {
     PetscInt           n;
     const PetscInt    *cols;
@@ -77,9 +82,10 @@ static PetscErrorCode CopyRows(Mat A, PetscInt lo, PetscInt hi, PetscInt off, Pe
   PetscFunctionReturn(0);
 }
 
-/* Adds S A into the m x d accumulator acc (column j scaled by scale[j]) for the blocks whose first row this
-   rank owns; the tail of its last block, owned by later ranks, is fetched with MatCreateSubMatrices. */
-PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal scale[], SkuaSketchAcc acc[])
+/* Adds S diag(w) A (w NULL: S A; w only for dense A) into the m x d accumulator acc (column j scaled by scale[j]) for
+   the blocks whose first row this rank owns; the tail of its last block (and its weights), owned by later ranks,
+   is fetched with MatCreateSubMatrices (and a scatter). */
+PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, Vec w, const PetscReal scale[], SkuaSketchAcc acc[])
 {
   PetscInt   M, d, rstart, rend, B, m = S->m, b0, b1, ntail = 0;
   PetscReal *blk, sm = 1.0 / PetscSqrtReal((PetscReal)S->m);
@@ -87,6 +93,8 @@ PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal sca
   PetscReal *osign, *rsign;
   Mat       *tail = NULL;
   IS         rows[1], cols[1];
+  Vec        wt = NULL;
+  const PetscScalar *wa = NULL, *wta = NULL;
 
   PetscFunctionBegin;
   PetscCall(MatGetSize(A, &M, &d));
@@ -100,6 +108,19 @@ PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal sca
   PetscCall(ISCreateStride(PETSC_COMM_SELF, ntail ? PetscMin(b1 * B, M) - rend : 0, rend, 1, &rows[0]));
   PetscCall(ISCreateStride(PETSC_COMM_SELF, d, 0, 1, &cols[0]));
   PetscCall(MatCreateSubMatrices(A, 1, rows, cols, MAT_INITIAL_MATRIX, &tail));
+  if (w) {
+    VecScatter sc;
+    PetscInt   nt;
+
+    PetscCall(ISGetLocalSize(rows[0], &nt));
+    PetscCall(VecCreateSeq(PETSC_COMM_SELF, nt, &wt));
+    PetscCall(VecScatterCreate(w, rows[0], wt, NULL, &sc));
+    PetscCall(VecScatterBegin(sc, w, wt, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(sc, w, wt, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterDestroy(&sc));
+    PetscCall(VecGetArrayRead(w, &wa));
+    PetscCall(VecGetArrayRead(wt, &wta));
+  }
   PetscCall(ISDestroy(&rows[0]));
   PetscCall(ISDestroy(&cols[0]));
   PetscCall(PetscMalloc5((size_t)B * d, &blk, B, &perm, m, &pick, m, &osign, B, &rsign));
@@ -108,9 +129,9 @@ PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal sca
     uint64_t key = BlockKey(S->seed, b);
 
     PetscCall(PetscArrayzero(blk, (size_t)B * d));
-    PetscCall(CopyRows(A, lo, PetscMin(hi, rend), lo, blk, B));
+    PetscCall(CopyRows(A, lo, PetscMin(hi, rend), lo, wa, blk, B));
     for (PetscInt i = lo; i < hi; i++) rsign[i - lo] = (SkuaSketchKey(S->seed, i) & 1) ? -1.0 : 1.0; /* D_b, once per block */
-    if (hi > rend) PetscCall(CopyRows(tail[0], 0, hi - rend, lo - rend, blk, B));
+    if (hi > rend) PetscCall(CopyRows(tail[0], 0, hi - rend, lo - rend, wta, blk, B));
     /* m distinct rows of H by a partial Fisher-Yates shuffle, and the output signs, from (seed, b) only. */
     for (PetscInt r = 0; r < B; r++) perm[r] = r;
     for (PetscInt k = 0; k < m; k++) {
@@ -130,6 +151,11 @@ PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, const PetscReal sca
     }
   }
   PetscCall(PetscFree5(blk, perm, pick, osign, rsign));
+  if (w) {
+    PetscCall(VecRestoreArrayRead(w, &wa));
+    PetscCall(VecRestoreArrayRead(wt, &wta));
+    PetscCall(VecDestroy(&wt));
+  }
   PetscCall(MatDestroySubMatrices(1, &tail));
   PetscFunctionReturn(0);
 }

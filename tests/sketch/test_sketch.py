@@ -335,7 +335,7 @@ def case_np_identical_blocks(np_):
         check(np.array_equal(res[0][0], res[1][0]) and np.array_equal(res[0][1], res[1][1]), f"{t}: blocked dense sketch not bit-identical between np 1 and 4")
     lpath = os.path.join(d, "l.h5")
     run(DRIVER, ["-task", "generate", "-generate", "logistic", "-rows", 20001, "-cols", 12, "-seed", 2, "-output", lpath], np_=1)
-    for t in ("sparsesign", "gaussian"):
+    for t in ("sparsesign", "countsketch", "gaussian", "srht"):  # srht: the weights of the fetched tail rows too
         tr = []
         for n in (1, 4):
             out = os.path.join(d, f"n{t}{n}.h5")
