@@ -3,6 +3,10 @@
 #include "sketchimpl.h"
 #include <petscblaslapack.h>
 
+#if defined(PETSC_USE_COMPLEX)
+  #error "src/sketch reads real arrays of PETSc matrices and vectors; build Skua against a real-scalar PETSc"
+#endif
+
 /* The rows this rank reads: its own [rstart, rend) (column-major, leading dimension lda) and a tail [rend, tend)
    owned by later ranks (fetched), with the row weights of both (NULL: unweighted). */
 typedef struct {
@@ -111,8 +115,8 @@ PetscErrorCode SkuaSketchDenseAmax(Mat A, const PetscScalar w[], PetscReal amax[
   PetscCall(MatGetSize(A, NULL, &d));
   PetscCall(MatDenseGetLDA(A, &lda));
   PetscCall(MatDenseGetArrayRead(A, &a));
-  /* Branch-free loops the compiler vectorises (this pass runs at every Newton Sketch iteration): v - v is 0 for
-     a finite v and NaN for Inf or NaN, so z flags both without a per-entry test. */
+  /* Branch-free loops without calls (this pass runs at every Newton Sketch iteration): v - v is 0 for a finite v
+     and NaN for Inf or NaN, so z flags both without a per-entry test. Real scalars only (see the top of the file). */
   for (PetscInt j = 0; j < d; j++) {
     const PetscReal *c = (const PetscReal *)(a + (size_t)j * lda);
     PetscReal        m = 0, z = 0;
