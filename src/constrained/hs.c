@@ -552,6 +552,19 @@ static PetscErrorCode HSEval(HSCtx *h, Vec x, Vec lam)
   PetscFunctionReturn(0);
 }
 
+/* Rows x n of a row-major array with row stride HS_NMAX (o.J or o.H) into the rank-0 matrix A, then assembly
+   (collective; the other ranks hold no rows). */
+static PetscErrorCode SetRank0Dense(HSCtx *h, Mat A, PetscInt rows, const PetscReal *a)
+{
+  PetscFunctionBegin;
+  if (!h->rank)
+    for (PetscInt i = 0; i < rows; i++)
+      for (PetscInt j = 0; j < h->def->n; j++) PetscCall(MatSetValue(A, i, j, a[i * HS_NMAX + j], INSERT_VALUES));
+  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode HSObjective(SkuaConstrained C, Vec x, PetscReal *f, Vec g, void *ctx)
 {
   HSCtx *h = (HSCtx *)ctx;
@@ -581,13 +594,7 @@ static PetscErrorCode HSConstraints(SkuaConstrained C, Vec x, Vec c, Mat J, void
   if (!h->rank)
     for (PetscInt i = 0; i < h->def->m; i++) ca[i] = h->o.c[i];
   PetscCall(VecRestoreArrayWrite(c, &ca));
-  if (J) {
-    if (!h->rank)
-      for (PetscInt i = 0; i < h->def->m; i++)
-        for (PetscInt j = 0; j < h->def->n; j++) PetscCall(MatSetValue(J, i, j, h->o.J[i][j], INSERT_VALUES));
-    PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
-    PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
-  }
+  if (J) PetscCall(SetRank0Dense(h, J, h->def->m, &h->o.J[0][0]));
   PetscFunctionReturn(0);
 }
 
@@ -597,11 +604,7 @@ static PetscErrorCode HSHessian(SkuaConstrained C, Vec x, Vec lam, Mat H, void *
 
   PetscFunctionBegin;
   PetscCall(HSEval(h, x, lam));
-  if (!h->rank)
-    for (PetscInt i = 0; i < h->def->n; i++)
-      for (PetscInt j = 0; j < h->def->n; j++) PetscCall(MatSetValue(H, i, j, h->o.H[i][j], INSERT_VALUES));
-  PetscCall(MatAssemblyBegin(H, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(H, MAT_FINAL_ASSEMBLY));
+  PetscCall(SetRank0Dense(h, H, h->def->n, &h->o.H[0][0]));
   PetscFunctionReturn(0);
 }
 
