@@ -367,29 +367,6 @@ PetscErrorCode SkuaSketchGram(Mat A, const PetscReal rw[], Vec b, PetscScalar G[
   PetscFunctionReturn(0);
 }
 
-/* R from the m x d sketch with ScaLAPACK over comm; with Sb, the sketch-and-solve x into xs. */
-static PetscErrorCode SketchQRScaLAPACK(SkuaSketch S, MPI_Comm comm, Mat SA, Vec Sb, PetscScalar R[], PetscScalar xs[])
-{
-  PetscInt           m, d, lda;
-  const PetscScalar *a, *sb = NULL;
-  PetscBLASInt       bd, one = 1, info;
-
-  PetscFunctionBegin;
-  PetscCall(MatGetSize(SA, &m, &d));
-  PetscCall(MatDenseGetLDA(SA, &lda));
-  PetscCall(MatDenseGetArrayRead(SA, &a));
-  if (Sb && xs) PetscCall(VecGetArrayRead(Sb, &sb));
-  PetscCall(SkuaSketchQRScaLAPACK(comm, m, d, a, lda, sb, S->qr_block, R, xs));
-  if (Sb && xs) PetscCall(VecRestoreArrayRead(Sb, &sb));
-  PetscCall(MatDenseRestoreArrayRead(SA, &a));
-  if (Sb && xs) {
-    PetscCall(PetscBLASIntCast(d, &bd));
-    PetscCallBLAS("LAPACKtrtrs", LAPACKtrtrs_("U", "N", "N", &bd, &one, R, &bd, xs, &bd, &info));
-    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK trtrs failed (info %d)", (int)info);
-  }
-  PetscFunctionReturn(0);
-}
-
 /* |R_jj| spread: a numerically singular R means A is rank deficient or the sketch too small. */
 static PetscErrorCode CheckR(PetscInt d, const PetscScalar R[])
 {
@@ -404,27 +381,41 @@ static PetscErrorCode CheckR(PetscInt d, const PetscScalar R[])
   PetscFunctionReturn(0);
 }
 
-/* QR of the m x d sketch, redundantly on every rank with LAPACK (it is small) or with ScaLAPACK (-lsq_qr);
-   R (upper d x d) into R, and, with Sb, the sketch-and-solve x = R^{-1} (Q^T S b)_{1:d} into xs. */
-static PetscErrorCode SketchQR(SkuaSketch S, MPI_Comm comm, Mat SA, Vec Sb, PetscScalar R[], PetscScalar xs[])
+/* R of S A with ScaLAPACK over A's communicator (S A scattered block-cyclically, never replicated); with Sb, the
+   sketch-and-solve x into xs. */
+static PetscErrorCode SketchQRScaLAPACK(SkuaSketch S, Mat A, Vec Sb, PetscScalar R[], PetscScalar xs[])
+{
+  PetscInt           d;
+  const PetscScalar *sb = NULL;
+  PetscBLASInt       bd, one = 1, info;
+
+  PetscFunctionBegin;
+  PetscCall(MatGetSize(A, NULL, &d));
+  if (Sb && xs) PetscCall(VecGetArrayRead(Sb, &sb));
+  PetscCall(PetscLogEventBegin(SKUA_LSQ_QR, 0, 0, 0, 0)); /* includes the sketch, which it computes in place */
+  PetscCall(SkuaSketchQRScaLAPACK(S, A, sb, R, xs));
+  PetscCall(CheckR(d, R));
+  PetscCall(PetscLogEventEnd(SKUA_LSQ_QR, 0, 0, 0, 0));
+  if (Sb && xs) {
+    PetscCall(VecRestoreArrayRead(Sb, &sb));
+    PetscCall(PetscBLASIntCast(d, &bd));
+    PetscCallBLAS("LAPACKtrtrs", LAPACKtrtrs_("U", "N", "N", &bd, &one, R, &bd, xs, &bd, &info));
+    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK trtrs failed (info %d)", (int)info);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* QR of the replicated m x d sketch, redundantly on every rank with LAPACK (it is small); R (upper d x d) into R,
+   and, with Sb, the sketch-and-solve x = R^{-1} (Q^T S b)_{1:d} into xs. */
+static PetscErrorCode SketchQR(Mat SA, Vec Sb, PetscScalar R[], PetscScalar xs[])
 {
   PetscInt     m, d, lda;
   PetscScalar *a, *qa, *tau, *work, wq;
   PetscBLASInt bm, bd, blda, lwork = -1, info, one = 1;
-  PetscMPIInt  size;
-  PetscBool    scal;
 
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(SKUA_LSQ_QR, 0, 0, 0, 0));
   PetscCall(MatGetSize(SA, &m, &d));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  scal = (PetscBool)(S->qr == SKUA_LSQ_QR_SCALAPACK || (S->qr == SKUA_LSQ_QR_AUTO && d >= 2000 && size > 1));
-  if (scal) {
-    PetscCall(SketchQRScaLAPACK(S, comm, SA, Sb, R, xs));
-    PetscCall(CheckR(d, R));
-    PetscCall(PetscLogEventEnd(SKUA_LSQ_QR, 0, 0, 0, 0));
-    PetscFunctionReturn(0);
-  }
   PetscCall(MatDenseGetLDA(SA, &lda));
   PetscCall(PetscMalloc2((size_t)m * d, &qa, d, &tau));
   PetscCall(MatDenseGetArray(SA, &a));
@@ -491,13 +482,21 @@ PetscErrorCode SkuaLSQSolve(SkuaSketch S, SkuaLSQMethod method, Mat A, Vec b, Pe
   case SKUA_LSQ_SKETCH_LSQR:
   case SKUA_LSQ_ITERATIVE_SKETCH:
   case SKUA_LSQ_SKETCH_SOLVE: {
-    Mat SA;
-    Vec Sb = NULL;
+    Vec         Sb = NULL;
+    PetscMPIInt size;
     PetscCall(PetscMalloc1((size_t)d * d, &op.R));
-    PetscCall(SkuaSketchApply(S, A, &SA));
-    if (method == SKUA_LSQ_SKETCH_SOLVE) PetscCall(SkuaSketchApplyVec(S, b, &Sb));
-    PetscCall(SketchQR(S, comm, SA, Sb, op.R, y));
-    PetscCall(MatDestroy(&SA));
+    PetscCallMPI(MPI_Comm_size(comm, &size));
+    if (S->qr == SKUA_LSQ_QR_SCALAPACK || (S->qr == SKUA_LSQ_QR_AUTO && d >= 2000 && size > 1)) {
+      PetscCall(SkuaSketchSetUp(S, d)); /* fixes m before S b */
+      if (method == SKUA_LSQ_SKETCH_SOLVE) PetscCall(SkuaSketchApplyVec(S, b, &Sb)); /* m entries: replicated */
+      PetscCall(SketchQRScaLAPACK(S, A, Sb, op.R, y));
+    } else {
+      Mat SA;
+      PetscCall(SkuaSketchApply(S, A, &SA));
+      if (method == SKUA_LSQ_SKETCH_SOLVE) PetscCall(SkuaSketchApplyVec(S, b, &Sb));
+      PetscCall(SketchQR(SA, Sb, op.R, y));
+      PetscCall(MatDestroy(&SA));
+    }
     PetscCall(VecDestroy(&Sb));
     if (method == SKUA_LSQ_ITERATIVE_SKETCH) {
       PetscInt  m;

@@ -7,6 +7,7 @@ extern void Cfree_blacs_system_handle(int handle);
 extern void Cblacs_gridinit(int *ctxt, const char *order, int nprow, int npcol);
 extern void Cblacs_gridinfo(int ctxt, int *nprow, int *npcol, int *myrow, int *mycol);
 extern void Cblacs_gridexit(int ctxt);
+extern int  Cblacs_pnum(int ctxt, int prow, int pcol);
 extern int  numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc, const int *nprocs);
 extern void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb, const int *irsrc, const int *icsrc, const int *ictxt, const int *lld, int *info);
 extern void pdgeqrf_(const int *m, const int *n, double *a, const int *ia, const int *ja, const int *desca, double *tau, double *work, const int *lwork, int *info);
@@ -27,23 +28,48 @@ static inline PetscInt GlobalIndex(PetscInt l, PetscInt nb, PetscInt p, PetscInt
   return ((l / nb) * np + p) * nb + l % nb;
 }
 
-/* SA (m x d, leading dimension lda) is replicated on every rank of comm, so each process copies its own
-   block-cyclic pieces without communication. With Sb, the factorised matrix is [SA Sb]: its (d+1)-th column of R
-   holds (Q^T S b)_{1:d}, which gives the sketch-and-solve x without forming Q. R (d x d, column-major) and c
-   (length d, may be NULL) come back on every rank; each entry has one owner, so the sum that gathers them is exact. */
-PetscErrorCode SkuaSketchQRScaLAPACK(MPI_Comm comm, PetscInt m, PetscInt d, const PetscScalar SA[], PetscInt lda, const PetscScalar Sb[], PetscInt nb, PetscScalar R[], PetscScalar c[])
+/* The block-cyclic layout of the m x d sketch on an nprow x npcol grid: which process holds (k, j) and where. */
+typedef struct {
+  int  NB, nprow, npcol;
+  int *pnum;  /* pnum[prow * npcol + pcol]: rank in the communicator of grid process (prow, pcol) */
+  int *mloc;  /* local rows (= leading dimension) of each process row */
+} BlockCyclic;
+
+static void BlockCyclicWhere(void *ctx, PetscInt k, PetscInt j, PetscMPIInt *rank, PetscInt *pos)
 {
-  PetscMPIInt  size;
+  BlockCyclic *bc = (BlockCyclic *)ctx;
+  PetscInt     bk = k / bc->NB, bj = j / bc->NB;
+  int          prow = (int)(bk % bc->nprow), pcol = (int)(bj % bc->npcol);
+  PetscInt     il = (bk / bc->nprow) * bc->NB + k % bc->NB, jl = (bj / bc->npcol) * bc->NB + j % bc->NB;
+
+  *rank = bc->pnum[prow * bc->npcol + pcol];
+  *pos  = il + jl * PetscMax(1, bc->mloc[prow]);
+}
+
+/* With Sb, the factorised matrix is [SA Sb]: its (d+1)-th column of R holds (Q^T S b)_{1:d}, which gives the
+   sketch-and-solve x without forming Q. Column d is the last global column, so on its owners it is the last local
+   column, after the d sketch columns the reduce-scatter fills. R (d x d, column-major) and c (length d, may be NULL)
+   come back on every rank; each entry has one owner, so the sum that gathers them is exact. */
+PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[], PetscScalar R[], PetscScalar c[])
+{
+  PetscMPIInt  size, *counts;
   int          handle, ctxt, nprow, npcol, myrow, mycol, zero = 0, ione = 1, info, lwork = -1;
-  int          M, N, NB, mloc, nloc, lld, desc[9];
+  int          M, N, D, NB, mloc, nloc, lld, desc[9];
   PetscScalar *a, *tau, *work, wq;
-  PetscInt     ncol = d + (Sb ? 1 : 0);
+  PetscInt     Mrows, d, ncol;
+  BlockCyclic  bc;
+  MPI_Comm     comm;
 
   PetscFunctionBegin;
+  PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscMPIIntCast(m, &M));
+  PetscCall(MatGetSize(A, &Mrows, &d));
+  PetscCall(SkuaSketchSetUp(S, d));
+  ncol = d + (Sb ? 1 : 0);
+  PetscCall(PetscMPIIntCast(S->m, &M));
   PetscCall(PetscMPIIntCast(ncol, &N));
-  PetscCall(PetscMPIIntCast(nb, &NB));
+  PetscCall(PetscMPIIntCast(d, &D));
+  PetscCall(PetscMPIIntCast(S->qr_block, &NB));
   GridShape(size, &nprow, &npcol);
   handle = Csys2blacs_handle(comm);
   ctxt   = handle;
@@ -54,14 +80,22 @@ PetscErrorCode SkuaSketchQRScaLAPACK(MPI_Comm comm, PetscInt m, PetscInt d, cons
   lld  = PetscMax(1, mloc);
   descinit_(desc, &M, &N, &NB, &NB, &zero, &zero, &ctxt, &lld, &info);
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "ScaLAPACK descinit failed (info %d)", info);
-  PetscCall(PetscMalloc2((size_t)lld * PetscMax(1, nloc), &a, PetscMax(1, nloc), &tau));
-  for (int jl = 0; jl < nloc; jl++) {
-    PetscInt j = GlobalIndex(jl, NB, mycol, npcol);
-    for (int il = 0; il < mloc; il++) {
-      PetscInt i = GlobalIndex(il, NB, myrow, nprow);
-      a[il + (size_t)jl * lld] = j < d ? SA[i + (size_t)j * lda] : Sb[i];
+  bc.NB    = NB;
+  bc.nprow = nprow;
+  bc.npcol = npcol;
+  PetscCall(PetscMalloc3(nprow * npcol, &bc.pnum, nprow, &bc.mloc, size, &counts));
+  for (PetscMPIInt r = 0; r < size; r++) counts[r] = 0;
+  for (int pr = 0; pr < nprow; pr++) {
+    bc.mloc[pr] = numroc_(&M, &NB, &pr, &zero, &nprow);
+    for (int pc = 0; pc < npcol; pc++) {
+      bc.pnum[pr * npcol + pc]         = Cblacs_pnum(ctxt, pr, pc);
+      counts[bc.pnum[pr * npcol + pc]] = bc.mloc[pr] * numroc_(&D, &NB, &pc, &zero, &npcol);
     }
   }
+  PetscCall(PetscMalloc2((size_t)lld * PetscMax(1, nloc), &a, PetscMax(1, nloc), &tau));
+  PetscCall(SkuaSketchApplyScattered(S, A, BlockCyclicWhere, &bc, counts, a));
+  if (Sb && (d / NB) % npcol == mycol)
+    for (int il = 0; il < mloc; il++) a[il + (size_t)(nloc - 1) * lld] = Sb[GlobalIndex(il, NB, myrow, nprow)];
   pdgeqrf_(&M, &N, a, &ione, &ione, desc, tau, &wq, &lwork, &info);
   lwork = (int)PetscRealPart(wq) + 1;
   PetscCall(PetscMalloc1(lwork, &work));
@@ -84,6 +118,7 @@ PetscErrorCode SkuaSketchQRScaLAPACK(MPI_Comm comm, PetscInt m, PetscInt d, cons
   }
   PetscCall(PetscFree(work));
   PetscCall(PetscFree2(a, tau));
+  PetscCall(PetscFree3(bc.pnum, bc.mloc, counts));
   Cblacs_gridexit(ctxt);
   Cfree_blacs_system_handle(handle);
   PetscFunctionReturn(0);

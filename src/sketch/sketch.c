@@ -241,7 +241,7 @@ PetscErrorCode SkuaSketchGetNnz(SkuaSketch S, PetscInt *s)
 }
 
 /* Fixes m for a problem with d columns and checks it; the first Apply decides, later ones must agree. */
-static PetscErrorCode SketchSetUp(SkuaSketch S, PetscInt d)
+PetscErrorCode SkuaSketchSetUp(SkuaSketch S, PetscInt d)
 {
   PetscFunctionBegin;
   if (!S->m) S->m = S->m_set ? S->m_set : 4 * d;
@@ -287,6 +287,16 @@ static PetscErrorCode ColumnScales(SkuaSketch S, MPI_Comm comm, PetscInt M, Pets
   PetscFunctionReturn(0);
 }
 
+/* The MPI datatype of one accumulator and the exact sum over it (free both after use). */
+static PetscErrorCode AccTypeOp(MPI_Datatype *t, MPI_Op *op)
+{
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Type_contiguous((int)sizeof(SkuaSketchAcc), MPI_BYTE, t));
+  PetscCallMPI(MPI_Type_commit(t));
+  PetscCallMPI(MPI_Op_create(AccSum, 1, op));
+  PetscFunctionReturn(0);
+}
+
 /* Sums the accumulators over ranks exactly (integer addition commutes), then rounds once to double. */
 PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSketchAcc acc[], const PetscReal scale[], PetscScalar out[], PetscInt ld)
 {
@@ -294,9 +304,7 @@ PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSk
   MPI_Op       op;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Type_contiguous((int)sizeof(SkuaSketchAcc), MPI_BYTE, &t));
-  PetscCallMPI(MPI_Type_commit(&t));
-  PetscCallMPI(MPI_Op_create(AccSum, 1, &op));
+  PetscCall(AccTypeOp(&t, &op));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, acc, (PetscMPIInt)((size_t)m * d), t, op, comm));
   PetscCallMPI(MPI_Op_free(&op));
   PetscCallMPI(MPI_Type_free(&t));
@@ -305,14 +313,14 @@ PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSk
   PetscFunctionReturn(0);
 }
 
-/* S diag(w) A (w: NULL, or a Vec with A's row layout). Dense A (MATSEQDENSE/MATMPIDENSE) with a Gaussian or
-   sparse sketch takes the blocked path of dense.c; otherwise one row at a time (SRHT: srht.c). */
-PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
+/* The exact sketch of this rank's rows of diag(w) A: *acc (m x d, column-major, PetscFree it) and the column scales
+   *scale (d, PetscFree it) that SkuaSketchAccReduce divides by. Dense A (MATSEQDENSE/MATMPIDENSE) with a Gaussian
+   or sparse sketch takes the blocked path of dense.c; otherwise one row at a time (SRHT: srht.c). Sparse A with
+   srht and weights is not handled here (the caller scales a copy). */
+static PetscErrorCode SketchAccumulate(SkuaSketch S, Mat A, Vec w, SkuaSketchAcc **acc, PetscReal **scale)
 {
-  PetscInt           M, d, rstart, rend, lda;
-  SkuaSketchAcc     *acc;
-  PetscReal         *amax, *scale, *rv = NULL;
-  PetscScalar       *a;
+  PetscInt           M, d, rstart, rend;
+  PetscReal         *amax, *rv = NULL;
   const PetscScalar *ww = NULL;
   PetscBool          dense;
   MPI_Comm           comm;
@@ -320,19 +328,10 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
   PetscCall(MatGetSize(A, &M, &d));
-  PetscCall(SketchSetUp(S, d));
   PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
-  if (w && S->type == SKUA_SKETCH_SRHT && !dense) { /* the sparse block copy takes no row weights: scale a copy */
-    Mat Aw;
-    PetscCall(MatDuplicate(A, MAT_COPY_VALUES, &Aw));
-    PetscCall(MatDiagonalScale(Aw, w, NULL));
-    PetscCall(SkuaSketchApplyWeighted(S, Aw, NULL, SA));
-    PetscCall(MatDestroy(&Aw));
-    PetscFunctionReturn(0);
-  }
-  PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
   PetscCall(MatGetOwnershipRange(A, &rstart, &rend));
-  PetscCall(PetscCalloc2(d, &amax, d, &scale));
+  PetscCall(PetscCalloc1(d, &amax));
+  PetscCall(PetscMalloc1(d, scale));
   if (w) PetscCall(VecGetArrayRead(w, &ww));
   if (dense) PetscCall(SkuaSketchDenseAmax(A, ww, amax)); /* also for srht on dense A */
   else {
@@ -351,10 +350,10 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
   }
   /* dense: one term is a row block's partial sum in double, and the whole sum over M rows must stay below 2^94 for
      the split int64 accumulation of dense.c (resolution ~M 2^-94 max|a|, far below double precision) */
-  PetscCall(ColumnScales(S, comm, M, d, dense && S->type != SKUA_SKETCH_SRHT ? (PetscReal)M : 1.0, amax, scale));
-  PetscCall(PetscCalloc1((size_t)S->m * d, &acc));
-  if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, w, scale, acc));
-  else if (dense) PetscCall(SkuaSketchAccumulateDense(S, A, w, scale, acc));
+  PetscCall(ColumnScales(S, comm, M, d, dense && S->type != SKUA_SKETCH_SRHT ? (PetscReal)M : 1.0, amax, *scale));
+  PetscCall(PetscCalloc1((size_t)S->m * d, acc));
+  if (S->type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchAccumulateSRHT(S, A, w, *scale, *acc));
+  else if (dense) PetscCall(SkuaSketchAccumulateDense(S, A, w, *scale, *acc));
   else
     for (PetscInt i = rstart; i < rend; i++) {
       PetscInt           n;
@@ -363,12 +362,41 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
       PetscCall(MatGetRow(A, i, &n, &cols, &vals));
       if (ww) {
         for (PetscInt j = 0; j < n; j++) rv[j] = PetscRealPart(ww[i - rstart] * vals[j]);
-        PetscCall(S->addrow(S, i, n, cols, rv, scale, acc));
-      } else PetscCall(S->addrow(S, i, n, cols, vals, scale, acc));
+        PetscCall(S->addrow(S, i, n, cols, rv, *scale, *acc));
+      } else PetscCall(S->addrow(S, i, n, cols, vals, *scale, *acc));
       PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
     }
   if (w) PetscCall(VecRestoreArrayRead(w, &ww));
   PetscCall(PetscFree(rv));
+  PetscCall(PetscFree(amax));
+  PetscFunctionReturn(0);
+}
+
+/* S diag(w) A (w: NULL, or a Vec with A's row layout), replicated on every rank. */
+PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
+{
+  PetscInt       M, d, lda;
+  SkuaSketchAcc *acc;
+  PetscReal     *scale;
+  PetscScalar   *a;
+  PetscBool      dense;
+  MPI_Comm       comm;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
+  PetscCall(MatGetSize(A, &M, &d));
+  PetscCall(SkuaSketchSetUp(S, d));
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
+  if (w && S->type == SKUA_SKETCH_SRHT && !dense) { /* the sparse block copy takes no row weights: scale a copy */
+    Mat Aw;
+    PetscCall(MatDuplicate(A, MAT_COPY_VALUES, &Aw));
+    PetscCall(MatDiagonalScale(Aw, w, NULL));
+    PetscCall(SkuaSketchApplyWeighted(S, Aw, NULL, SA));
+    PetscCall(MatDestroy(&Aw));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
+  PetscCall(SketchAccumulate(S, A, w, &acc, &scale));
   PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, S->m, d, NULL, SA));
   PetscCall(MatDenseGetLDA(*SA, &lda));
   PetscCall(MatDenseGetArrayWrite(*SA, &a));
@@ -377,8 +405,115 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
   PetscCall(MatAssemblyBegin(*SA, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(*SA, MAT_FINAL_ASSEMBLY));
   PetscCall(PetscFree(acc));
-  PetscCall(PetscFree2(amax, scale));
+  PetscCall(PetscFree(scale));
   PetscCall(PetscLogEventEnd(SKUA_SKETCH_Apply, A, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* S A with each entry delivered only to the rank that owns it in a distributed layout: where() names the owner
+   and the position in its local array (counts[r] entries on rank r). The accumulators are packed by owner and
+   summed by one MPI_Reduce_scatter, so the values are exactly those of the replicated SkuaSketchApply, and the
+   traffic is m d entries in all rather than m d per rank. out: this rank's counts[rank] entries. */
+PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, SkuaSketchWhere where, void *ctx, const PetscMPIInt counts[], PetscScalar out[])
+{
+  PetscInt       M, d;
+  SkuaSketchAcc *acc, *send, *recv;
+  PetscReal     *scale;
+  PetscMPIInt    size, rank, *displs;
+  MPI_Datatype   t;
+  MPI_Op         op;
+  MPI_Comm       comm;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(MatGetSize(A, &M, &d));
+  PetscCall(SkuaSketchSetUp(S, d));
+  PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
+  PetscCall(SketchAccumulate(S, A, NULL, &acc, &scale));
+  PetscCall(PetscMalloc1(size + 1, &displs));
+  displs[0] = 0;
+  for (PetscMPIInt r = 0; r < size; r++) displs[r + 1] = displs[r] + counts[r];
+  PetscCheck((PetscInt)displs[size] == S->m * d, comm, PETSC_ERR_PLIB, "Distributed layout holds %d entries, the sketch %" PetscInt_FMT, displs[size], S->m * d);
+  PetscCall(PetscMalloc2((size_t)S->m * d, &send, PetscMax(1, counts[rank]), &recv));
+  for (PetscInt j = 0; j < d; j++)
+    for (PetscInt k = 0; k < S->m; k++) {
+      PetscMPIInt r;
+      PetscInt    pos;
+      where(ctx, k, j, &r, &pos);
+      send[displs[r] + pos] = acc[k + (size_t)j * S->m];
+    }
+  PetscCall(PetscFree(acc));
+  PetscCall(AccTypeOp(&t, &op));
+  PetscCallMPI(MPI_Reduce_scatter(send, recv, counts, t, op, comm));
+  PetscCallMPI(MPI_Op_free(&op));
+  PetscCallMPI(MPI_Type_free(&t));
+  for (PetscInt j = 0; j < d; j++)
+    for (PetscInt k = 0; k < S->m; k++) {
+      PetscMPIInt r;
+      PetscInt    pos;
+      where(ctx, k, j, &r, &pos);
+      if (r == rank) out[pos] = (PetscReal)recv[pos] / scale[j];
+    }
+  PetscCall(PetscFree2(send, recv));
+  PetscCall(PetscFree(displs));
+  PetscCall(PetscFree(scale));
+  PetscCall(PetscLogEventEnd(SKUA_SKETCH_Apply, A, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  const PetscInt *ranges; /* row ownership of the m x d result */
+  PetscMPIInt     size;
+} RowSplit;
+
+static void RowSplitWhere(void *ctx, PetscInt k, PetscInt j, PetscMPIInt *rank, PetscInt *pos)
+{
+  RowSplit   *rs = (RowSplit *)ctx;
+  PetscMPIInt lo = 0, hi = rs->size - 1;
+  while (lo < hi) { /* the last rank whose range starts at or before k */
+    PetscMPIInt mid = (lo + hi + 1) / 2;
+    if (rs->ranges[mid] <= k) lo = mid;
+    else hi = mid - 1;
+  }
+  while (rs->ranges[lo + 1] <= k) lo++; /* skip ranks that own no rows */
+  *rank = lo;
+  *pos  = (k - rs->ranges[lo]) + j * (rs->ranges[lo + 1] - rs->ranges[lo]);
+}
+
+PetscErrorCode SkuaSketchApplyDistributed(SkuaSketch S, Mat A, Mat *SA)
+{
+  PetscInt        M, d, mloc, lda;
+  PetscMPIInt     size, rank, *counts;
+  const PetscInt *ranges;
+  PetscScalar    *loc, *a;
+  RowSplit        rs;
+  MPI_Comm        comm;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(MatGetSize(A, &M, &d));
+  PetscCall(SkuaSketchSetUp(S, d));
+  PetscCall(MatCreateDense(comm, PETSC_DECIDE, PETSC_DECIDE, S->m, d, NULL, SA));
+  PetscCall(MatGetOwnershipRanges(*SA, &ranges));
+  PetscCall(PetscMalloc1(size, &counts));
+  for (PetscMPIInt r = 0; r < size; r++) PetscCall(PetscMPIIntCast((ranges[r + 1] - ranges[r]) * d, &counts[r]));
+  mloc = ranges[rank + 1] - ranges[rank];
+  rs.ranges = ranges;
+  rs.size   = size;
+  PetscCall(PetscMalloc1(PetscMax(1, mloc * d), &loc));
+  PetscCall(SkuaSketchApplyScattered(S, A, RowSplitWhere, &rs, counts, loc));
+  PetscCall(MatDenseGetLDA(*SA, &lda));
+  PetscCall(MatDenseGetArrayWrite(*SA, &a));
+  for (PetscInt j = 0; j < d; j++) PetscCall(PetscArraycpy(a + (size_t)j * lda, loc + (size_t)j * mloc, mloc));
+  PetscCall(MatDenseRestoreArrayWrite(*SA, &a));
+  PetscCall(MatAssemblyBegin(*SA, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(*SA, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscFree(loc));
+  PetscCall(PetscFree(counts));
   PetscFunctionReturn(0);
 }
 

@@ -55,6 +55,8 @@ static inline uint64_t SkuaSketchKey(PetscInt seed, PetscInt i)
 /* Column i of S: Gaussian (m values), or the s rows and values of a sparse-sign / CountSketch column. */
 PETSC_INTERN void SkuaSketchGaussianColumn(SkuaSketch S, PetscInt i, PetscReal g[]);
 PETSC_INTERN void SkuaSketchSparseColumn(SkuaSketch S, PetscInt i, PetscInt idx[], PetscReal sg[]);
+/* Fixes m for a problem with d columns (the first call decides, later ones must agree) and the workspaces. */
+PETSC_INTERN PetscErrorCode SkuaSketchSetUp(SkuaSketch S, PetscInt d);
 /* S diag(w) A (w NULL: S A); with w, Newton Sketch's S W^{1/2} A without forming W^{1/2} A (except for srht). */
 PETSC_INTERN PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA);
 /* Blocked dense path (dense.c): global row blocks of SkuaSketchDenseBlock() rows (a function of the sketch size only,
@@ -68,8 +70,14 @@ PETSC_INTERN PetscErrorCode SkuaSketchSRHTBlockSize(SkuaSketch S, PetscInt M, Pe
 PETSC_INTERN PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, Vec w, const PetscReal scale[], SkuaSketchAcc acc[]);
 /* lsq.c: G = A^T diag(rw)^2 A, g = A^T diag(rw) b, replicated (rw = NULL: unweighted; b = NULL: no g). */
 PETSC_INTERN PetscErrorCode SkuaSketchGram(Mat A, const PetscReal rw[], Vec b, PetscScalar G[], PetscScalar g[]);
-/* scalapack.c: R (and (Q^T S b)_{1:d} in c when Sb is given) of the replicated m x d sketch by pdgeqrf on comm. */
-PETSC_INTERN PetscErrorCode SkuaSketchQRScaLAPACK(MPI_Comm comm, PetscInt m, PetscInt d, const PetscScalar SA[], PetscInt lda, const PetscScalar Sb[], PetscInt nb, PetscScalar R[], PetscScalar c[]);
+/* scalapack.c: R (and (Q^T S b)_{1:d} in c when Sb, the replicated sketch of b, is given) of S A by pdgeqrf on A's
+   communicator; S A is scattered straight into the 2-D block-cyclic layout (block S->qr_block), never replicated. */
+PETSC_INTERN PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[], PetscScalar R[], PetscScalar c[]);
+/* Where entry (k, j) of S A lives in a distributed layout: the owning rank and the position in its local array. */
+typedef void (*SkuaSketchWhere)(void *ctx, PetscInt k, PetscInt j, PetscMPIInt *rank, PetscInt *pos);
+/* S A (values identical to SkuaSketchApply's) delivered by one exact MPI_Reduce_scatter straight into the layout
+   where() describes; counts[r] = entries rank r owns; out: this rank's entries. */
+PETSC_INTERN PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, SkuaSketchWhere where, void *ctx, const PetscMPIInt counts[], PetscScalar out[]);
 /* Exact sum of the m x d accumulators over comm, then out(k, j) = acc(k, j) / scale[j] (leading dimension ld). */
 PETSC_INTERN PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSketchAcc acc[], const PetscReal scale[], PetscScalar out[], PetscInt ld);
 #endif

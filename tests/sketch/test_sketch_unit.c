@@ -130,6 +130,49 @@ static PetscErrorCode CheckEmbedding(SkuaSketchType type)
   PetscFunctionReturn(0);
 }
 
+/* SkuaSketchApplyDistributed gives each rank its rows of S A, bit for bit those of the replicated SkuaSketchApply,
+   for dense and sparse A (the reduce-scatter sums the same exact accumulators). m = 37 rows split unevenly. */
+static PetscErrorCode CheckDistributed(SkuaSketchType type, PetscBool dense)
+{
+  Mat                A, SA, SD;
+  SkuaSketch         S;
+  PetscInt           M = 5000, d = 5, m = 37, lo, hi, rlo, rhi, lda, ldd, Mg, dg;
+  const PetscScalar *a, *ad;
+
+  PetscFunctionBegin;
+  if (dense) PetscCall(MatCreateDense(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, M, d, NULL, &A));
+  else PetscCall(MatCreateAIJ(PETSC_COMM_WORLD, PETSC_DECIDE, PETSC_DECIDE, M, d, d, NULL, d, NULL, &A));
+  PetscCall(MatGetOwnershipRange(A, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++)
+    for (PetscInt j = 0; j < d; j++)
+      if ((i + j) % 3) PetscCall(MatSetValue(A, i, j, PetscSinReal(0.7 + 0.61 * i * (j + 2)) * PetscPowReal(10.0, (PetscReal)j), INSERT_VALUES));
+  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(SkuaSketchCreate(PETSC_COMM_WORLD, &S));
+  PetscCall(SkuaSketchSetType(S, type));
+  PetscCall(SkuaSketchSetSize(S, m));
+  if (type == SKUA_SKETCH_SRHT) PetscCall(SkuaSketchSetSRHTBlockSize(S, 1024));
+  PetscCall(SkuaSketchApply(S, A, &SA));
+  PetscCall(SkuaSketchApplyDistributed(S, A, &SD));
+  PetscCall(MatGetSize(SD, &Mg, &dg));
+  PetscCheck(Mg == m && dg == d, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s: distributed sketch is %" PetscInt_FMT " x %" PetscInt_FMT ", expected %" PetscInt_FMT " x %" PetscInt_FMT, SkuaSketchTypes[type], Mg, dg, m, d);
+  PetscCall(MatGetOwnershipRange(SD, &rlo, &rhi));
+  PetscCall(MatDenseGetLDA(SA, &lda));
+  PetscCall(MatDenseGetLDA(SD, &ldd));
+  PetscCall(MatDenseGetArrayRead(SA, &a));
+  PetscCall(MatDenseGetArrayRead(SD, &ad));
+  for (PetscInt j = 0; j < d; j++)
+    for (PetscInt k = rlo; k < rhi; k++)
+      PetscCheck(ad[(k - rlo) + j * ldd] == a[k + j * lda], PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s (%s A): distributed S A (%" PetscInt_FMT ", %" PetscInt_FMT ") = %.17g, replicated %.17g", SkuaSketchTypes[type], dense ? "dense" : "sparse", k, j, (double)ad[(k - rlo) + j * ldd], (double)a[k + j * lda]);
+  PetscCall(MatDenseRestoreArrayRead(SD, &ad));
+  PetscCall(MatDenseRestoreArrayRead(SA, &a));
+  PetscCall(MatDestroy(&SD));
+  PetscCall(MatDestroy(&SA));
+  PetscCall(MatDestroy(&A));
+  PetscCall(SkuaSketchDestroy(&S));
+  PetscFunctionReturn(0);
+}
+
 /* Block SRHT with one block and m = B: S is sqrt(B/m) times an orthogonal matrix, so S^T S = I exactly (this
    needs the Hadamard transform, the signs and the sampling all right). At np > 1 the block spans all ranks. */
 static PetscErrorCode CheckSRHTOrthogonal(PetscInt n)
@@ -267,6 +310,10 @@ int main(int argc, char **argv)
   PetscCall(CheckEmbedding(SKUA_SKETCH_SPARSESIGN));
   PetscCall(CheckStructure(SKUA_SKETCH_SRHT, 300, 400, 1));
   PetscCall(CheckEmbedding(SKUA_SKETCH_SRHT));
+  for (PetscInt t = 0; t < 4; t++) {
+    PetscCall(CheckDistributed((SkuaSketchType)t, PETSC_TRUE));
+    PetscCall(CheckDistributed((SkuaSketchType)t, PETSC_FALSE));
+  }
   PetscCall(CheckSRHTOrthogonal(256));
   PetscCall(CheckSRHTExpectation());
   PetscCall(CheckErrors());
