@@ -315,8 +315,8 @@ PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSk
 
 /* The exact sketch of this rank's rows of diag(w) A: *acc (m x d, column-major, PetscFree it) and the column scales
    *scale (d, PetscFree it) that SkuaSketchAccReduce divides by. Dense A (MATSEQDENSE/MATMPIDENSE) with a Gaussian
-   or sparse sketch takes the blocked path of dense.c; otherwise one row at a time (SRHT: srht.c). Sparse A with
-   srht and weights is not handled here (the caller scales a copy). */
+   or sparse sketch takes the blocked path of dense.c; otherwise one row at a time (SRHT: srht.c, which weights the
+   rows as it copies them into its blocks). */
 static PetscErrorCode SketchAccumulate(SkuaSketch S, Mat A, Vec w, SkuaSketchAcc **acc, PetscReal **scale)
 {
   PetscInt           M, d, rstart, rend;
@@ -379,22 +379,12 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
   SkuaSketchAcc *acc;
   PetscReal     *scale;
   PetscScalar   *a;
-  PetscBool      dense;
   MPI_Comm       comm;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
   PetscCall(MatGetSize(A, &M, &d));
   PetscCall(SkuaSketchSetUp(S, d));
-  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
-  if (w && S->type == SKUA_SKETCH_SRHT && !dense) { /* the sparse block copy takes no row weights: scale a copy */
-    Mat Aw;
-    PetscCall(MatDuplicate(A, MAT_COPY_VALUES, &Aw));
-    PetscCall(MatDiagonalScale(Aw, w, NULL));
-    PetscCall(SkuaSketchApplyWeighted(S, Aw, NULL, SA));
-    PetscCall(MatDestroy(&Aw));
-    PetscFunctionReturn(0);
-  }
   PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
   PetscCall(SketchAccumulate(S, A, w, &acc, &scale));
   PetscCall(MatCreateSeqDense(PETSC_COMM_SELF, S->m, d, NULL, SA));

@@ -57,7 +57,7 @@ PETSC_INTERN void SkuaSketchGaussianColumn(SkuaSketch S, PetscInt i, PetscReal g
 PETSC_INTERN void SkuaSketchSparseColumn(SkuaSketch S, PetscInt i, PetscInt idx[], PetscReal sg[]);
 /* Fixes m for a problem with d columns (the first call decides, later ones must agree) and the workspaces. */
 PETSC_INTERN PetscErrorCode SkuaSketchSetUp(SkuaSketch S, PetscInt d);
-/* S diag(w) A (w NULL: S A); with w, Newton Sketch's S W^{1/2} A without forming W^{1/2} A (except for srht). */
+/* S diag(w) A (w NULL: S A); with w, Newton Sketch's S W^{1/2} A without forming W^{1/2} A. */
 PETSC_INTERN PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA);
 /* Blocked dense path (dense.c): global row blocks of SkuaSketchDenseBlock() rows (a function of the sketch size only,
    independent of np) are summed in double by the rank owning the block's first row, and the block sums added

@@ -70,19 +70,23 @@ static PetscErrorCode CopyRows(Mat A, PetscInt lo, PetscInt hi, PetscInt off, co
     PetscCall(MatDenseRestoreArrayRead(A, &a));
     PetscFunctionReturn(0);
   }
-  PetscCheck(!wr, PETSC_COMM_SELF, PETSC_ERR_SUP, "SRHT: row weights only for dense A");
+  PetscInt rs;
+  PetscCall(MatGetOwnershipRange(A, &rs, NULL));
   for (PetscInt i = lo; i < hi; i++) {
     PetscInt           n;
     const PetscInt    *cols;
     const PetscScalar *vals;
     PetscCall(MatGetRow(A, i, &n, &cols, &vals));
-    for (PetscInt j = 0; j < n; j++) blk[(i - off) + (size_t)cols[j] * ld] = PetscRealPart(vals[j]);
+    if (wr)
+      for (PetscInt j = 0; j < n; j++) blk[(i - off) + (size_t)cols[j] * ld] = PetscRealPart(wr[i - rs] * vals[j]);
+    else
+      for (PetscInt j = 0; j < n; j++) blk[(i - off) + (size_t)cols[j] * ld] = PetscRealPart(vals[j]);
     PetscCall(MatRestoreRow(A, i, &n, &cols, &vals));
   }
   PetscFunctionReturn(0);
 }
 
-/* Adds S diag(w) A (w NULL: S A; w only for dense A) into the m x d accumulator acc (column j scaled by scale[j]) for
+/* Adds S diag(w) A (w NULL: S A) into the m x d accumulator acc (column j scaled by scale[j]) for
    the blocks whose first row this rank owns; the tail of its last block (and its weights), owned by later ranks,
    is fetched with MatCreateSubMatrices (and a scatter). */
 PetscErrorCode SkuaSketchAccumulateSRHT(SkuaSketch S, Mat A, Vec w, const PetscReal scale[], SkuaSketchAcc acc[])

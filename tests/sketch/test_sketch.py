@@ -243,8 +243,10 @@ def case_newton_np_identical(np_):
     path = os.path.join(d, "lg.h5")
     write(path, A, b)
     for st in ("sparsesign", "srht"):
-        o1 = newton(path, os.path.join(d, f"{st}1.h5"), 1, ["-newton_l2", "0.1", "-sketch_type", st])[1]
-        o4 = newton(path, os.path.join(d, f"{st}4.h5"), 4, ["-newton_l2", "0.1", "-sketch_type", st])[1]
+        # srht blocks of 512 rows: blocks start on every rank, and rows (with their weights) straddle ranks
+        extra = ["-sketch_srht_block", "512"] if st == "srht" else []
+        o1 = newton(path, os.path.join(d, f"{st}1.h5"), 1, ["-newton_l2", "0.1", "-sketch_type", st] + extra)[1]
+        o4 = newton(path, os.path.join(d, f"{st}4.h5"), 4, ["-newton_l2", "0.1", "-sketch_type", st] + extra)[1]
         print(st, len(o1), len(o4), np.abs(o1[: len(o4)] - o4[: len(o1)]).max() if len(o1) == len(o4) else "")
         check(len(o1) == len(o4), f"{st}: np 1 took {len(o1)} iterations, np 4 {len(o4)}")
         check(np.allclose(o1, o4, rtol=1e-12, atol=0), f"{st}: objective traces differ: {o1} vs {o4}")
