@@ -1,7 +1,7 @@
 #!/bin/bash
 # Benchmark part (3) of issue 7: AdaSketch-Newton on the equality-constrained Hock-Schittkowski set, vs scipy.optimize.
 # Runs the default sketch (block Kaczmarz, s = min(n+m, 8)) and the paper's randomized Kaczmarz (one row per sketch),
-# printing a markdown table each and writing JSON. Usage: bash jobs/bench/constrained.sh [BUILD_DIR]  (or sbatch)
+# and the paper's own setting (KKT tol 1e-4, sketch size 1, RK and GV), printing a markdown table each and writing JSON. Usage: bash jobs/bench/constrained.sh [BUILD_DIR]  (or sbatch)
 #SBATCH --job-name=skua-bench-constrained
 #SBATCH --ntasks=1
 #SBATCH --time=00:20:00
@@ -19,3 +19,9 @@ $PY "$HERE/constrained.py" --bin "$BUILD/bin" --json "$OUT/constrained_rk1.json"
 echo
 echo "## Gaussian sketches, s = 2, -constrained_tol 1e-8"
 $PY "$HERE/constrained.py" --bin "$BUILD/bin" --json "$OUT/constrained_gauss2.json" -- -constrained_sketch gaussian -constrained_sketch_size 2
+echo
+echo "## The paper's setting (Hong et al. 2023, their code's Param.jl): KKT tolerance 1e-4, at most 1e4 outer and 1e5 sketch"
+echo "## iterations, sketch size 1 on the whole KKT system: randomized Kaczmarz (RK) and Gaussian vectors (GV)"
+$PY "$HERE/constrained.py" --bin "$BUILD/bin" --json "$OUT/constrained_paper_rk.json" -- -constrained_sketch_size 1 -constrained_tol 1e-4 -constrained_max_it 10000
+echo
+$PY "$HERE/constrained.py" --bin "$BUILD/bin" --json "$OUT/constrained_paper_gv.json" -- -constrained_sketch gaussian -constrained_sketch_size 1 -constrained_tol 1e-4 -constrained_max_it 10000
