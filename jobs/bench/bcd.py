@@ -191,7 +191,7 @@ if a.large and not a.skip_liblinear and shutil.which("liblinear-train"):
     print("loosest -e of 1e-2, 1e-3, 1e-4 whose F meets the target (file parsing included). skua-bcd (-bcd_partition active")
     print("-bcd_update newton), the same way: wall seconds of the whole run (parsing, solve, HDF5 output) for the loosest")
     print("-bcd_tol of 1, 1e-1, ..., 1e-4 whose final F meets the target, and its solver seconds to the first trace point")
-    print("meeting it. np > 1 distributes columns (block-diagonal model across ranks).\n")
+    print("meeting it. np > 1 distributes columns; the Newton model is coupled across ranks after every inner sweep.\n")
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
     print("| problem | solver | np | setting | F at target | wall s (process) | solver s to target |")
     print("|---|---|---:|---|---:|---:|---:|")

@@ -101,12 +101,45 @@ static PetscErrorCode ColumnLayout(SkuaBCD bcd)
   PetscFunctionReturn(0);
 }
 
+/* At np > 1 (-bcd_active_sync) the ranks' inner sweeps run at the same time, each on its own columns. After a
+   sweep every rank adds the other ranks' changes of A d (A d - Ad0 on each rank, one reduction of m numbers), so the
+   next sweep sees the coupled model: block Jacobi between ranks, Gauss-Seidel within one. */
+static PetscErrorCode SyncAd(SkuaBCD bcd, PetscReal Ad[], const PetscReal Ad0[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < bcd->m; i++) Ad[i] -= Ad0[i];
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, Ad, (PetscMPIInt)bcd->m, MPIU_REAL, MPIU_SUM, bcd->comm));
+  for (PetscInt i = 0; i < bcd->m; i++) Ad[i] += Ad0[i];
+  PetscFunctionReturn(0);
+}
+
+/* The model value Q(d) = g^T d + 1/2 d^T (A^T D A + (l2 + rho) I) d + l1 (|x + d|_1 - |x|_1) at
+   d = d0 + alpha (d1 - d0), from the synchronised A d0 and A d1 (each rank sums its rows and its columns). */
+static PetscErrorCode ModelValue(SkuaBCD bcd, PetscReal alpha, PetscInt nact, const PetscInt act[], const PetscReal g[], const PetscReal x[], const PetscReal d0[], const PetscReal d1[], const PetscReal D[], const PetscReal Ad0[], const PetscReal Ad1[], PetscReal *Q)
+{
+  PetscReal q = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt i = bcd->rstart; i < bcd->rstart + bcd->mloc; i++) {
+    PetscReal a = Ad0[i] + alpha * (Ad1[i] - Ad0[i]);
+    q += 0.5 * D[i] * a * a;
+  }
+  for (PetscInt c = 0; c < nact; c++) {
+    PetscInt  j = act[c];
+    PetscReal d = d0[j] + alpha * (d1[j] - d0[j]);
+    q += g[j] * d + 0.5 * (bcd->l2 + bcd->rho) * d * d + bcd->l1 * (PetscAbsReal(x[j] + d) - PetscAbsReal(x[j]));
+  }
+  PetscCallMPI(MPI_Allreduce(&q, Q, 1, MPIU_REAL, MPIU_SUM, bcd->comm));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
 {
   const SkuaBCDLossOps *L = bcd->lops;
   const PetscInt        m = bcd->m, i0 = bcd->rstart, i1 = bcd->rstart + bcd->mloc;
-  PetscReal            *w, *D, *Ad, *hv, *g, *h, *dx, *x, F = 0, gnorm;
+  PetscReal            *w, *D, *Ad, *hv, *g, *h, *dx, *x, F = 0, gnorm, *Ad0 = NULL, *dx0 = NULL, Qprev = 0;
   PetscInt             *act, nact, k, n;
+  PetscBool             sync = (PetscBool)(bcd->size > 1 && bcd->active_sync);
   double                t0 = MPI_Wtime();
 
   PetscFunctionBegin;
@@ -115,6 +148,7 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
   x = bcd->x + bcd->c0; /* the owned part of the replicated x (kept current, gathered at the end) */
   PetscCall(PetscMalloc4(m, &w, m, &D, m, &Ad, bcd->acp[n] + 1, &hv));
   PetscCall(PetscMalloc4(n + 1, &g, n + 1, &h, n + 1, &dx, n + 1, &act));
+  if (sync) PetscCall(PetscMalloc2(m, &Ad0, n + 1, &dx0));
   for (PetscInt i = 0; i < m; i++) bcd->au[i] = bcd->ao[i]; /* every solve starts from x = 0 */
   for (PetscInt j = 0; j < bcd->nx; j++) bcd->x[j] = 0;
   for (k = 0;; k++) {
@@ -174,9 +208,15 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
        initial one (and at most -bcd_newton_inner sweeps) */
     PetscCall(PetscLogEventBegin(SkuaBCD_Update, 0, 0, 0, 0));
     PetscCall(PetscArrayzero(Ad, m));
+    if (sync) {
+      PetscCall(PetscArrayzero(Ad0, m));
+      Qprev = 0;
+    }
     for (PetscInt q = 0; q < nact; q++) dx[act[q]] = 0;
     for (PetscInt sweep = 0; sweep < bcd->newton_inner; sweep++) {
       PetscReal vs = 0;
+      if (sync)
+        for (PetscInt q = 0; q < nact; q++) dx0[act[q]] = dx[act[q]];
       for (PetscInt q = 0; q < nact; q++) {
         PetscInt  j = act[q];
         PetscReal G = g[j] + (bcd->l2 + bcd->rho) * dx[j], z = x[j] + dx[j], dz;
@@ -187,6 +227,28 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
         for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) Ad[bcd->ari[p]] += bcd->acv[p] * dz;
         vs = PetscMax(vs, PetscAbsReal(dz) * h[j]);
       }
+      if (sync) {
+        /* The ranks' simultaneous steps can overshoot where their columns share rows: take the sweep's combined
+           change whole if it lowers the model, else the largest of 1/2, 1/4, ... of it that does (none: stop). */
+        PetscReal Q, alpha = 1;
+        PetscCall(SyncAd(bcd, Ad, Ad0));
+        PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &vs, 1, MPIU_REAL, MPIU_MAX, bcd->comm));
+        for (PetscInt ls = 0; ls < 30; ls++, alpha *= 0.5) {
+          PetscCall(ModelValue(bcd, alpha, nact, act, g, x, dx0, dx, D, Ad0, Ad, &Q));
+          if (Q < Qprev) break;
+        }
+        if (!(Q < Qprev)) { /* no decrease along this sweep: keep the direction before it */
+          for (PetscInt q = 0; q < nact; q++) dx[act[q]] = dx0[act[q]];
+          PetscCall(PetscArraycpy(Ad, Ad0, m));
+          break;
+        }
+        if (alpha < 1) {
+          for (PetscInt q = 0; q < nact; q++) dx[act[q]] = dx0[act[q]] + alpha * (dx[act[q]] - dx0[act[q]]);
+          for (PetscInt i = 0; i < m; i++) Ad[i] = Ad0[i] + alpha * (Ad[i] - Ad0[i]);
+        }
+        Qprev = Q;
+        PetscCall(PetscArraycpy(Ad0, Ad, m));
+      }
       if (vs <= 0.1 * vmax) break;
     }
     /* Tseng-Yun decrease measure and the combined direction A d */
@@ -195,7 +257,7 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
       Delta += g[j] * dx[j] + bcd->l1 * (PetscAbsReal(x[j] + dx[j]) - PetscAbsReal(x[j]));
     }
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &Delta, 1, MPIU_REAL, MPIU_SUM, bcd->comm));
-    if (bcd->size > 1) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, Ad, (PetscMPIInt)m, MPIU_REAL, MPIU_SUM, bcd->comm));
+    if (bcd->size > 1 && !sync) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, Ad, (PetscMPIInt)m, MPIU_REAL, MPIU_SUM, bcd->comm));
     if (!(Delta < 0)) { /* round-off level: no descent direction left */
       PetscCall(PetscLogEventEnd(SkuaBCD_Update, 0, 0, 0, 0));
       bcd->reason = SKUA_BCD_DIVERGED_STAGNATION;
@@ -246,5 +308,6 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
   }
   PetscCall(PetscFree4(w, D, Ad, hv));
   PetscCall(PetscFree4(g, h, dx, act));
+  PetscCall(PetscFree2(Ad0, dx0));
   PetscFunctionReturn(0);
 }

@@ -47,6 +47,7 @@ PetscErrorCode SkuaBCDCreate(MPI_Comm comm, SkuaBCD *bcd)
   b->seed         = 1;
   b->ls_max       = 50;
   b->newton_inner = 100;
+  b->active_sync  = PETSC_TRUE;
   b->perm_epoch   = -1;
   b->nc           = 1;
   *bcd            = b;
@@ -189,6 +190,7 @@ PetscErrorCode SkuaBCDSetFromOptions(SkuaBCD bcd)
   PetscCall(PetscOptionsInt("-bcd_trace_every", "Record objective and gradient-mapping norm (and test -bcd_tol) every k block updates", NULL, bcd->trace_every, &bcd->trace_every, NULL));
   PetscCall(PetscOptionsInt("-bcd_seed", "Seed of the random rules (draw k comes from stream (seed, k) on every rank)", NULL, bcd->seed, &bcd->seed, NULL));
   PetscCall(PetscOptionsInt("-bcd_ls_max", "Maximum backtracking steps per block update", NULL, bcd->ls_max, &bcd->ls_max, &set));
+  PetscCall(PetscOptionsBool("-bcd_active_sync", "At np > 1, -bcd_partition active exchanges A d after every inner sweep (coupled model); false: once per Newton step (block-diagonal model)", NULL, bcd->active_sync, &bcd->active_sync, NULL));
   PetscCall(PetscOptionsInt("-bcd_newton_inner", "Coordinate sweeps of the proximal-Newton block model (with -bcd_l1)", NULL, bcd->newton_inner, &bcd->newton_inner, NULL));
   PetscOptionsEnd();
   PetscFunctionReturn(0);
@@ -222,6 +224,7 @@ static PetscErrorCode RecordSettings(SkuaBCD bcd)
   SET("bcd_seed", "%" PetscInt_FMT, bcd->seed);
   SET("bcd_ls_max", "%" PetscInt_FMT, bcd->ls_max);
   SET("bcd_newton_inner", "%" PetscInt_FMT, bcd->newton_inner);
+  SET("bcd_active_sync", "%s", bcd->active_sync ? "true" : "false");
 #undef SET
   PetscFunctionReturn(0);
 }
