@@ -48,6 +48,11 @@ METHODS = {  # name -> (ksp options, order, initial guess)
     # the paper's schedule: harmonic-Ritz update after every cycle, Kahan-Parlett reorthogonalisation
     "d_gcrodr_paper_sorted": (GCRODR + ["-ksp_gcrodr_skip_tol", "0", "-ksp_gcrodr_update_interval", "1",
                                         "-ksp_gcrodr_reorth_tol", "0.7071"], "greedy", "zero"),
+    # PETSc's projection of the new right-hand side onto earlier solutions (Fischer 1998), a peer for sequences
+    # with smoothly changing right-hand sides such as heat's time steps; not part of the (a)-(d)
+    "gmres_fischer": (["-ksp_type", "gmres", "-ksp_gmres_restart", "40", "-ksp_guess_type", "fischer",
+                       "-ksp_guess_fischer_model", "1,10"], "greedy", "zero"),
+    "gcrodr_fischer_sorted": (GCRODR + ["-ksp_guess_type", "fischer", "-ksp_guess_fischer_model", "1,10"], "greedy", "zero"),
     "lgmres_warm": (["-ksp_type", "lgmres", "-ksp_gmres_restart", "40"], "greedy", "previous"),
     "dgmres_warm": (["-ksp_type", "dgmres", "-ksp_gmres_restart", "40"], "greedy", "previous"),
 }
@@ -93,7 +98,7 @@ def main():
     ap.add_argument("--samples", type=int, default=0, help="override every family's sample count")
     ap.add_argument("--rtols", default="1e-7")
     ap.add_argument("--pcs", default="", help="override every family's PC list")
-    ap.add_argument("--methods", default=",".join(m for m in METHODS if m != "d_gcrodr_paper_sorted"),
+    ap.add_argument("--methods", default=",".join(m for m in METHODS if m not in ("d_gcrodr_paper_sorted", "gmres_fischer", "gcrodr_fischer_sorted")),
                     help=f"any of {','.join(METHODS)}")
     ap.add_argument("--order", default="greedy", help="sorted order used by (b), (d) and the peers: greedy or pca")
     ap.add_argument("--np", type=int, default=1)
