@@ -39,9 +39,10 @@ PETSC_EXTERN PetscErrorCode SkuaSketchGetNnz(SkuaSketch S, PetscInt *s);
 /* A: M x d, MATAIJ or MATDENSE, rows distributed. *SA: new m x d MATSEQDENSE on PETSC_COMM_SELF, identical on
    every rank. Collective on A's communicator; errors if m < d. */
 PETSC_EXTERN PetscErrorCode SkuaSketchApply(SkuaSketch S, Mat A, Mat *SA);
-/* The same S A, distributed: *SA is a new m x d MATDENSE on A's communicator with PETSc's default row split (rows
-   of S A spread over the ranks, as ScaLAPACK or MatConvert(..., MATSCALAPACK, ...) want it), bit-identical to the
-   rows of SkuaSketchApply's result. No rank holds the whole m x d result; the sums travel by one reduce-scatter. */
+/* The same S A, distributed: *SA is a new m x d MATDENSE on A's communicator whose rows are split in blocks of
+   ceil(m / P) (rank r holds rows [r b, (r + 1) b) as far as they exist; convert it with MatConvert(..., MATSCALAPACK,
+   ...) if wanted), bit-identical to the rows of SkuaSketchApply's result. No rank holds the whole m x d result; the
+   exact partial sums travel by one all-to-all. */
 PETSC_EXTERN PetscErrorCode SkuaSketchApplyDistributed(SkuaSketch S, Mat A, Mat *SA);
 /* b: length-M parallel Vec. *Sb: new VECSEQ of length m on PETSC_COMM_SELF, identical on every rank. The
    same S as Apply (same seed, size, type), so Sb pairs with SA. */

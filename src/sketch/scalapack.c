@@ -28,37 +28,19 @@ static inline PetscInt GlobalIndex(PetscInt l, PetscInt nb, PetscInt p, PetscInt
   return ((l / nb) * np + p) * nb + l % nb;
 }
 
-/* The block-cyclic layout of the m x d sketch on an nprow x npcol grid: which process holds (k, j) and where. */
-typedef struct {
-  int  NB, nprow, npcol;
-  int *pnum;  /* pnum[prow * npcol + pcol]: rank in the communicator of grid process (prow, pcol) */
-  int *mloc;  /* local rows (= leading dimension) of each process row */
-} BlockCyclic;
-
-static void BlockCyclicWhere(void *ctx, PetscInt k, PetscInt j, PetscMPIInt *rank, PetscInt *pos)
-{
-  BlockCyclic *bc = (BlockCyclic *)ctx;
-  PetscInt     bk = k / bc->NB, bj = j / bc->NB;
-  int          prow = (int)(bk % bc->nprow), pcol = (int)(bj % bc->npcol);
-  PetscInt     il = (bk / bc->nprow) * bc->NB + k % bc->NB, jl = (bj / bc->npcol) * bc->NB + j % bc->NB;
-
-  *rank = bc->pnum[prow * bc->npcol + pcol];
-  *pos  = il + jl * PetscMax(1, bc->mloc[prow]);
-}
-
 /* With Sb, the factorised matrix is [SA Sb]: its (d+1)-th column of R holds (Q^T S b)_{1:d}, which gives the
    sketch-and-solve x without forming Q. Column d is the last global column, so on its owners it is the last local
-   column, after the d sketch columns the reduce-scatter fills. R (d x d, column-major) and c (length d, may be NULL)
+   column, after the d sketch columns SkuaSketchApplyScattered fills. R (d x d, column-major) and c (length d, may be NULL)
    come back on every rank; each entry has one owner, so the sum that gathers them is exact. */
 PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[], PetscScalar R[], PetscScalar c[])
 {
-  PetscMPIInt  size, *counts;
-  int          handle, ctxt, nprow, npcol, myrow, mycol, zero = 0, ione = 1, info, lwork = -1;
-  int          M, N, D, NB, mloc, nloc, lld, desc[9];
-  PetscScalar *a, *tau, *work, wq;
-  PetscInt     Mrows, d, ncol;
-  BlockCyclic  bc;
-  MPI_Comm     comm;
+  PetscMPIInt      size;
+  int              handle, ctxt, nprow, npcol, myrow, mycol, zero = 0, ione = 1, info, lwork = -1, *pnum;
+  int              M, N, NB, mloc, nloc, lld, desc[9];
+  PetscScalar     *a, *tau, *work, wq;
+  PetscInt         Mrows, d, ncol;
+  SkuaSketchLayout L;
+  MPI_Comm         comm;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
@@ -68,7 +50,6 @@ PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[]
   ncol = d + (Sb ? 1 : 0);
   PetscCall(PetscMPIIntCast(S->m, &M));
   PetscCall(PetscMPIIntCast(ncol, &N));
-  PetscCall(PetscMPIIntCast(d, &D));
   PetscCall(PetscMPIIntCast(S->qr_block, &NB));
   GridShape(size, &nprow, &npcol);
   handle = Csys2blacs_handle(comm);
@@ -80,20 +61,16 @@ PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[]
   lld  = PetscMax(1, mloc);
   descinit_(desc, &M, &N, &NB, &NB, &zero, &zero, &ctxt, &lld, &info);
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "ScaLAPACK descinit failed (info %d)", info);
-  bc.NB    = NB;
-  bc.nprow = nprow;
-  bc.npcol = npcol;
-  PetscCall(PetscMalloc3(nprow * npcol, &bc.pnum, nprow, &bc.mloc, size, &counts));
-  for (PetscMPIInt r = 0; r < size; r++) counts[r] = 0;
-  for (int pr = 0; pr < nprow; pr++) {
-    bc.mloc[pr] = numroc_(&M, &NB, &pr, &zero, &nprow);
-    for (int pc = 0; pc < npcol; pc++) {
-      bc.pnum[pr * npcol + pc]         = Cblacs_pnum(ctxt, pr, pc);
-      counts[bc.pnum[pr * npcol + pc]] = bc.mloc[pr] * numroc_(&D, &NB, &pc, &zero, &npcol);
-    }
-  }
+  PetscCall(PetscMalloc1(nprow * npcol, &pnum));
+  for (int pr = 0; pr < nprow; pr++)
+    for (int pc = 0; pc < npcol; pc++) pnum[pr * npcol + pc] = Cblacs_pnum(ctxt, pr, pc);
+  L.mb    = NB;
+  L.nb    = NB;
+  L.nprow = nprow;
+  L.npcol = npcol;
+  L.pnum  = pnum;
   PetscCall(PetscMalloc2((size_t)lld * PetscMax(1, nloc), &a, PetscMax(1, nloc), &tau));
-  PetscCall(SkuaSketchApplyScattered(S, A, BlockCyclicWhere, &bc, counts, a));
+  PetscCall(SkuaSketchApplyScattered(S, A, &L, a)); /* the d sketch columns; lld = local rows, as the layout has it */
   if (Sb && (d / NB) % npcol == mycol)
     for (int il = 0; il < mloc; il++) a[il + (size_t)(nloc - 1) * lld] = Sb[GlobalIndex(il, NB, myrow, nprow)];
   pdgeqrf_(&M, &N, a, &ione, &ione, desc, tau, &wq, &lwork, &info);
@@ -118,7 +95,7 @@ PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[]
   }
   PetscCall(PetscFree(work));
   PetscCall(PetscFree2(a, tau));
-  PetscCall(PetscFree3(bc.pnum, bc.mloc, counts));
+  PetscCall(PetscFree(pnum));
   Cblacs_gridexit(ctxt);
   Cfree_blacs_system_handle(handle);
   PetscFunctionReturn(0);

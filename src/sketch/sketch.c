@@ -400,86 +400,102 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
   PetscFunctionReturn(0);
 }
 
-/* S A with each entry delivered only to the rank that owns it in a distributed layout: where() names the owner
-   and the position in its local array (counts[r] entries on rank r). The accumulators are packed by owner and
-   summed by one MPI_Reduce_scatter, so the values are exactly those of the replicated SkuaSketchApply, and the
-   traffic is m d entries in all rather than m d per rank. out: this rank's counts[rank] entries. */
-PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, SkuaSketchWhere where, void *ctx, const PetscMPIInt counts[], PetscScalar out[])
+/* How many of n indices, in blocks of nb dealt round-robin over np processes starting at 0, process p holds
+   (ScaLAPACK's numroc). */
+PetscInt SkuaSketchNumLocal(PetscInt n, PetscInt nb, PetscInt p, PetscInt np)
 {
-  PetscInt       M, d;
+  PetscInt nblocks = n / nb, extra = nblocks % np, loc = (nblocks / np) * nb;
+
+  if (p < extra) loc += nb;
+  else if (p == extra) loc += n % nb;
+  return loc;
+}
+
+/* S A with each entry delivered only to the process that owns it in the block-cyclic layout L: each rank packs its
+   exact partial sums by owner, in runs of up to L->mb rows, one MPI_Alltoallv sends every process the partial sums
+   of its entries, and it adds them up (exact integer sums, so the values are exactly those of the replicated
+   SkuaSketchApply). Each rank sends and receives about m d entries, not the m d log(P) or so of the allreduce
+   behind the replicated result, and nobody holds the rounded m x d result. out: this rank's local array
+   (column-major, leading dimension its local row count). */
+PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, const SkuaSketchLayout *L, PetscScalar out[])
+{
+  PetscInt       M, d, m, *lrows, *lcols, mine;
   SkuaSketchAcc *acc, *send, *recv;
   PetscReal     *scale;
-  PetscMPIInt    size, rank, *displs;
+  PetscMPIInt    size, rank, *cnt, *dsp, *rcnt, *rdsp, pr = 0, pc = 0;
   MPI_Datatype   t;
-  MPI_Op         op;
   MPI_Comm       comm;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCheck(L->nprow * L->npcol == size, comm, PETSC_ERR_ARG_SIZ, "Sketch layout grid %d x %d does not match %d ranks", L->nprow, L->npcol, size);
   PetscCall(MatGetSize(A, &M, &d));
   PetscCall(SkuaSketchSetUp(S, d));
+  m = S->m;
   PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
   PetscCall(SketchAccumulate(S, A, NULL, &acc, &scale));
-  PetscCall(PetscMalloc1(size + 1, &displs));
-  displs[0] = 0;
-  for (PetscMPIInt r = 0; r < size; r++) displs[r + 1] = displs[r] + counts[r];
-  PetscCheck((PetscInt)displs[size] == S->m * d, comm, PETSC_ERR_PLIB, "Distributed layout holds %d entries, the sketch %" PetscInt_FMT, displs[size], S->m * d);
-  PetscCall(PetscMalloc2((size_t)S->m * d, &send, PetscMax(1, counts[rank]), &recv));
-  for (PetscInt j = 0; j < d; j++)
-    for (PetscInt k = 0; k < S->m; k++) {
-      PetscMPIInt r;
-      PetscInt    pos;
-      where(ctx, k, j, &r, &pos);
-      send[displs[r] + pos] = acc[k + (size_t)j * S->m];
+  PetscCall(PetscMalloc6(L->nprow, &lrows, L->npcol, &lcols, size, &cnt, size, &dsp, size, &rcnt, size, &rdsp));
+  for (int p = 0; p < L->nprow; p++) lrows[p] = SkuaSketchNumLocal(m, L->mb, p, L->nprow);
+  for (int q = 0; q < L->npcol; q++) lcols[q] = SkuaSketchNumLocal(d, L->nb, q, L->npcol);
+  for (int p = 0; p < L->nprow; p++)
+    for (int q = 0; q < L->npcol; q++) {
+      PetscMPIInt r = L->pnum[p * L->npcol + q];
+      PetscCall(PetscMPIIntCast(lrows[p] * lcols[q], &cnt[r]));
+      if (r == rank) {
+        pr = p;
+        pc = q;
+      }
     }
+  dsp[0] = 0;
+  for (PetscMPIInt r = 1; r < size; r++) dsp[r] = dsp[r - 1] + cnt[r - 1];
+  mine = cnt[rank];
+  for (PetscMPIInt r = 0; r < size; r++) {
+    rcnt[r] = cnt[rank];
+    rdsp[r] = r * cnt[rank];
+  }
+  PetscCall(PetscMalloc1((size_t)m * d, &send));
+  for (PetscInt j = 0; j < d; j++) {
+    PetscInt q = (j / L->nb) % L->npcol, jl = (j / (L->nb * L->npcol)) * L->nb + j % L->nb;
+    for (PetscInt k = 0; k < m; k += L->mb) {
+      PetscInt    p = (k / L->mb) % L->nprow, il = (k / (L->mb * L->nprow)) * L->mb;
+      PetscMPIInt r = L->pnum[p * L->npcol + q];
+      PetscCall(PetscArraycpy(send + dsp[r] + il + jl * lrows[p], acc + k + (size_t)j * m, PetscMin(L->mb, m - k)));
+    }
+  }
   PetscCall(PetscFree(acc));
-  PetscCall(AccTypeOp(&t, &op));
-  PetscCallMPI(MPI_Reduce_scatter(send, recv, counts, t, op, comm));
-  PetscCallMPI(MPI_Op_free(&op));
+  PetscCall(PetscMalloc1(PetscMax(1, (size_t)size * mine), &recv));
+  PetscCallMPI(MPI_Type_contiguous((int)sizeof(SkuaSketchAcc), MPI_BYTE, &t));
+  PetscCallMPI(MPI_Type_commit(&t));
+  PetscCallMPI(MPI_Alltoallv(send, cnt, dsp, t, recv, rcnt, rdsp, t, comm));
   PetscCallMPI(MPI_Type_free(&t));
-  for (PetscInt j = 0; j < d; j++)
-    for (PetscInt k = 0; k < S->m; k++) {
-      PetscMPIInt r;
-      PetscInt    pos;
-      where(ctx, k, j, &r, &pos);
-      if (r == rank) out[pos] = (PetscReal)recv[pos] / scale[j];
+  PetscCall(PetscFree(send));
+  for (PetscInt jl = 0; jl < lcols[pc]; jl++) {
+    PetscInt  j = ((jl / L->nb) * L->npcol + pc) * L->nb + jl % L->nb;
+    PetscReal sc = scale[j];
+    for (PetscInt il = 0; il < lrows[pr]; il++) {
+      PetscInt      e = il + jl * lrows[pr];
+      SkuaSketchAcc v = recv[e];
+      for (PetscMPIInt r = 1; r < size; r++) v += recv[(size_t)r * mine + e];
+      out[e] = (PetscReal)v / sc;
     }
-  PetscCall(PetscFree2(send, recv));
-  PetscCall(PetscFree(displs));
+  }
+  PetscCall(PetscFree(recv));
+  PetscCall(PetscFree6(lrows, lcols, cnt, dsp, rcnt, rdsp));
   PetscCall(PetscFree(scale));
   PetscCall(PetscLogEventEnd(SKUA_SKETCH_Apply, A, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
-typedef struct {
-  const PetscInt *ranges; /* row ownership of the m x d result */
-  PetscMPIInt     size;
-} RowSplit;
-
-static void RowSplitWhere(void *ctx, PetscInt k, PetscInt j, PetscMPIInt *rank, PetscInt *pos)
-{
-  RowSplit   *rs = (RowSplit *)ctx;
-  PetscMPIInt lo = 0, hi = rs->size - 1;
-  while (lo < hi) { /* the last rank whose range starts at or before k */
-    PetscMPIInt mid = (lo + hi + 1) / 2;
-    if (rs->ranges[mid] <= k) lo = mid;
-    else hi = mid - 1;
-  }
-  while (rs->ranges[lo + 1] <= k) lo++; /* skip ranks that own no rows */
-  *rank = lo;
-  *pos  = (k - rs->ranges[lo]) + j * (rs->ranges[lo + 1] - rs->ranges[lo]);
-}
-
 PetscErrorCode SkuaSketchApplyDistributed(SkuaSketch S, Mat A, Mat *SA)
 {
-  PetscInt        M, d, mloc, lda;
-  PetscMPIInt     size, rank, *counts;
-  const PetscInt *ranges;
-  PetscScalar    *loc, *a;
-  RowSplit        rs;
-  MPI_Comm        comm;
+  PetscInt         M, d, mloc, lda;
+  PetscMPIInt      size, rank;
+  int             *pnum;
+  PetscScalar     *loc, *a;
+  SkuaSketchLayout L;
+  MPI_Comm         comm;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
@@ -487,15 +503,18 @@ PetscErrorCode SkuaSketchApplyDistributed(SkuaSketch S, Mat A, Mat *SA)
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(MatGetSize(A, &M, &d));
   PetscCall(SkuaSketchSetUp(S, d));
-  PetscCall(MatCreateDense(comm, PETSC_DECIDE, PETSC_DECIDE, S->m, d, NULL, SA));
-  PetscCall(MatGetOwnershipRanges(*SA, &ranges));
-  PetscCall(PetscMalloc1(size, &counts));
-  for (PetscMPIInt r = 0; r < size; r++) PetscCall(PetscMPIIntCast((ranges[r + 1] - ranges[r]) * d, &counts[r]));
-  mloc = ranges[rank + 1] - ranges[rank];
-  rs.ranges = ranges;
-  rs.size   = size;
+  /* rows in blocks of ceil(m / P), one block per rank: a block-cyclic layout with one block each */
+  PetscCall(PetscMalloc1(size, &pnum));
+  for (PetscMPIInt r = 0; r < size; r++) pnum[r] = r;
+  L.mb    = (S->m + size - 1) / size;
+  L.nb    = PetscMax(1, d);
+  L.nprow = size;
+  L.npcol = 1;
+  L.pnum  = pnum;
+  mloc    = SkuaSketchNumLocal(S->m, L.mb, rank, size);
+  PetscCall(MatCreateDense(comm, mloc, PETSC_DECIDE, S->m, d, NULL, SA));
   PetscCall(PetscMalloc1(PetscMax(1, mloc * d), &loc));
-  PetscCall(SkuaSketchApplyScattered(S, A, RowSplitWhere, &rs, counts, loc));
+  PetscCall(SkuaSketchApplyScattered(S, A, &L, loc));
   PetscCall(MatDenseGetLDA(*SA, &lda));
   PetscCall(MatDenseGetArrayWrite(*SA, &a));
   for (PetscInt j = 0; j < d; j++) PetscCall(PetscArraycpy(a + (size_t)j * lda, loc + (size_t)j * mloc, mloc));
@@ -503,7 +522,7 @@ PetscErrorCode SkuaSketchApplyDistributed(SkuaSketch S, Mat A, Mat *SA)
   PetscCall(MatAssemblyBegin(*SA, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(*SA, MAT_FINAL_ASSEMBLY));
   PetscCall(PetscFree(loc));
-  PetscCall(PetscFree(counts));
+  PetscCall(PetscFree(pnum));
   PetscFunctionReturn(0);
 }
 

@@ -73,11 +73,19 @@ PETSC_INTERN PetscErrorCode SkuaSketchGram(Mat A, const PetscReal rw[], Vec b, P
 /* scalapack.c: R (and (Q^T S b)_{1:d} in c when Sb, the replicated sketch of b, is given) of S A by pdgeqrf on A's
    communicator; S A is scattered straight into the 2-D block-cyclic layout (block S->qr_block), never replicated. */
 PETSC_INTERN PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[], PetscScalar R[], PetscScalar c[]);
-/* Where entry (k, j) of S A lives in a distributed layout: the owning rank and the position in its local array. */
-typedef void (*SkuaSketchWhere)(void *ctx, PetscInt k, PetscInt j, PetscMPIInt *rank, PetscInt *pos);
-/* S A (values identical to SkuaSketchApply's) delivered by one exact MPI_Reduce_scatter straight into the layout
-   where() describes; counts[r] = entries rank r owns; out: this rank's entries. */
-PETSC_INTERN PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, SkuaSketchWhere where, void *ctx, const PetscMPIInt counts[], PetscScalar out[]);
+/* A 2-D block-cyclic layout of the m x d sketch: row blocks of mb dealt over nprow process rows, column blocks of
+   nb over npcol process columns; pnum[pr * npcol + pc] is the rank of grid process (pr, pc), which stores its local
+   rows x local columns column-major with leading dimension = its local row count (ScaLAPACK's layout). A row
+   split is nprow = P, npcol = 1, mb = ceil(m / P), nb = d. */
+typedef struct {
+  PetscInt   mb, nb;
+  int        nprow, npcol;
+  const int *pnum;
+} SkuaSketchLayout;
+/* numroc: how many of n indices in blocks of nb over np processes process p holds. */
+PETSC_INTERN PetscInt SkuaSketchNumLocal(PetscInt n, PetscInt nb, PetscInt p, PetscInt np);
+/* S A (values identical to SkuaSketchApply's) delivered straight into the layout L; out: this rank's local array. */
+PETSC_INTERN PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, const SkuaSketchLayout *L, PetscScalar out[]);
 /* Exact sum of the m x d accumulators over comm, then out(k, j) = acc(k, j) / scale[j] (leading dimension ld). */
 PETSC_INTERN PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSketchAcc acc[], const PetscReal scale[], PetscScalar out[], PetscInt ld);
 #endif
