@@ -287,16 +287,6 @@ static PetscErrorCode ColumnScales(SkuaSketch S, MPI_Comm comm, PetscInt M, Pets
   PetscFunctionReturn(0);
 }
 
-/* The MPI datatype of one accumulator and the exact sum over it (free both after use). */
-static PetscErrorCode AccTypeOp(MPI_Datatype *t, MPI_Op *op)
-{
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Type_contiguous((int)sizeof(SkuaSketchAcc), MPI_BYTE, t));
-  PetscCallMPI(MPI_Type_commit(t));
-  PetscCallMPI(MPI_Op_create(AccSum, 1, op));
-  PetscFunctionReturn(0);
-}
-
 /* Sums the accumulators over ranks exactly (integer addition commutes), then rounds once to double. */
 PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSketchAcc acc[], const PetscReal scale[], PetscScalar out[], PetscInt ld)
 {
@@ -304,7 +294,9 @@ PetscErrorCode SkuaSketchAccReduce(MPI_Comm comm, PetscInt m, PetscInt d, SkuaSk
   MPI_Op       op;
 
   PetscFunctionBegin;
-  PetscCall(AccTypeOp(&t, &op));
+  PetscCallMPI(MPI_Type_contiguous((int)sizeof(SkuaSketchAcc), MPI_BYTE, &t));
+  PetscCallMPI(MPI_Type_commit(&t));
+  PetscCallMPI(MPI_Op_create(AccSum, 1, &op));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, acc, (PetscMPIInt)((size_t)m * d), t, op, comm));
   PetscCallMPI(MPI_Op_free(&op));
   PetscCallMPI(MPI_Type_free(&t));
