@@ -6,7 +6,9 @@
 # synthetic problems A (least squares), B (logistic), C (50-class softmax), D and E (label propagation quadratics):
 # block updates and solver seconds to (F - F*) <= 1e-2, 1e-4, 1e-8 |F*| (A: unregularised as in the paper, F* = 0, gaps times F(0)); (2) skua-bcd vs LIBLINEAR (liblinear-train -s 0 / -s 6,
 # -B -1; apt-get install liblinear-tools) on problem B, each to the same objective; (3) the large sparse problem (--large
-# m,d,k, default 100000 x 20000, 50 nnz/row) vs LIBLINEAR, skua-bcd -bcd_partition active at np 1, 2, 4 (--nps).
+# m,d,k, default 100000 x 20000, 50 nnz/row) vs LIBLINEAR and scikit-learn (apt-get install python3-sklearn; its
+# LogisticRegression with liblinear for L1, lbfgs / newton-cg / liblinear for L2), skua-bcd -bcd_partition active at
+# np 1, 2, 4 (--nps).
 # Prints markdown, writes JSON.
 #   bash jobs/bench/bcd.sh [--bin DIR] [--max-it N] [--max-it-softmax N] [--problems A,B,C,D,E] [--json FILE] [--skip-liblinear] [--large m,d,k] [--nps 1,2,4]
 set -euo pipefail
