@@ -55,7 +55,8 @@ PETSC_EXTERN PetscErrorCode SkuaConstrainedSetProblemInfo(SkuaConstrained C, Pet
 /* -constrained_eta1 1 -constrained_eta2 0.1 -constrained_delta 0.1 -constrained_beta 0.1 -constrained_nu 1.5
    -constrained_xi_b 0.1 -constrained_theta 1 -constrained_tol 1e-8 -constrained_max_it 500
    -constrained_sketch kaczmarz|gaussian -constrained_sketch_size s -constrained_sketch_max_it 100000
-   -constrained_seed 1 -constrained_monitor */
+   -constrained_seed 1 -constrained_monitor -constrained_inner auto|sketch|ksp (ksp: PETSc KSP options under the
+   prefix -constrained_, default FGMRES + Schur field split) */
 /* Natural orderings of x and lambda (PETSc -> application index, e.g. a DMDA's AO; NULL = identity). Sketches are
    keyed by natural index, so they are identical for any number of ranks. */
 PETSC_EXTERN PetscErrorCode SkuaConstrainedSetNaturalOrdering(SkuaConstrained C, AO ao_x, AO ao_lambda);

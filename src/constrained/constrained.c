@@ -9,6 +9,8 @@
 /* KKT systems up to this many rows are sketched whole by default */
 #define SKUA_CONSTRAINED_FULL_SKETCH 2048
 
+static const char *const SkuaConstrainedInnerTypes[] = {"auto", "sketch", "ksp", "SkuaConstrainedInner", "SKUA_CONSTRAINED_INNER_", NULL};
+
 const char *const SkuaConstrainedSketchTypes[] = {"kaczmarz", "gaussian", "SkuaConstrainedSketchType", "SKUA_CONSTRAINED_SKETCH_", NULL};
 
 PetscLogEvent    SKUA_CONSTRAINED_Solve, SKUA_CONSTRAINED_Outer, SKUA_CONSTRAINED_Sketch, SKUA_CONSTRAINED_LineSearch, SKUA_CONSTRAINED_Assemble, SKUA_CONSTRAINED_Spectral;
@@ -82,6 +84,7 @@ PetscErrorCode SkuaConstrainedDestroy(SkuaConstrained *C)
   PetscFunctionBegin;
   if (!c) PetscFunctionReturn(0);
   PetscCall(SkuaSketchProjectReset(&c->sp));
+  PetscCall(KSPDestroy(&c->ksp));
   PetscCall(VecDestroy(&c->ctemplate));
   PetscCall(MatDestroy(&c->J));
   PetscCall(MatDestroy(&c->H));
@@ -166,6 +169,11 @@ PetscErrorCode SkuaConstrainedSetFromOptions(SkuaConstrained C)
   PetscCall(PetscOptionsInt("-constrained_max_it", "Maximum outer (Newton) iterations", "SkuaConstrainedSolve", C->max_it, &C->max_it, NULL));
   PetscCall(PetscOptionsEnum("-constrained_sketch", "Sketch of the KKT rows: kaczmarz (random row blocks) or gaussian", "SkuaConstrainedSolve", SkuaConstrainedSketchTypes, type, &type, NULL));
   PetscCall(PetscOptionsInt("-constrained_sketch_size", "Rows per sketch s (0: n + m up to 2048 rows, else max(8, (n + m)/4))", "SkuaConstrainedSolve", C->sp.s, &C->sp.s, NULL));
+  {
+    PetscEnum inner = (PetscEnum)C->inner;
+    PetscCall(PetscOptionsEnum("-constrained_inner", "Inner solver of the KKT system: auto (sketch while n + m <= 2048 or -constrained_sketch_size is set, else ksp), sketch, ksp (PETSc KSP, prefix -constrained_, stopped by the same accuracy condition)", "SkuaConstrainedSolve", SkuaConstrainedInnerTypes, inner, &inner, NULL));
+    C->inner = (PetscInt)inner;
+  }
   PetscCall(PetscOptionsInt("-constrained_sketch_max_it", "Maximum sketch-and-project iterations per accuracy level", "SkuaConstrainedSolve", C->sp.max_it, &C->sp.max_it, NULL));
   PetscCall(PetscOptionsInt("-constrained_seed", "Seed of the sketches (identical for any number of ranks)", "SkuaConstrainedSolve", C->sp.seed, &C->sp.seed, NULL));
   PetscCall(PetscOptionsInt("-constrained_dense_max", "Largest n + m for the dense eigenvalue estimates of the paper's constants", "SkuaConstrainedSolve", C->dense_max, &C->dense_max, NULL));
@@ -377,6 +385,74 @@ static PetscErrorCode InsertKKT(SkuaConstrained C, Mat K, PetscReal t)
   PetscFunctionReturn(0);
 }
 
+/* The Krylov inner solver: K z = b from the current z (kept, so a call continues the previous one) until
+   |K z - b| <= atol, or the residual reaches rounding level (-constrained_ksp_rtol, default 1e-12, relative to |b|),
+   or -constrained_ksp_max_it. Defaults: FGMRES(100) (right preconditioning, so the unpreconditioned residual, the
+   one the accuracy condition bounds, is what it minimises; it keeps the preconditioned vectors, where GMRES applies
+   the preconditioner once more to form x and lost the true residual at 1e-8 relative at grid 128) and a
+   Schur-complement field split of K into x and lambda rows: block ILU on B, and the assembled Schur approximation
+   J diag(B)^{-1} J^T (selfp; exact when B is diagonal, as in the control problem) factorised by LU (MUMPS at
+   np > 1). ILU or AMG on that fourth-order operator stalled GMRES at grid 64. All changeable under the prefix
+   -constrained_. */
+static PetscErrorCode KrylovSolve(SkuaConstrained C, PetscReal atol, PetscInt *its, PetscReal *rnorm)
+{
+  PC pc;
+
+  PetscFunctionBegin;
+  if (!C->ksp) {
+    IS        isx, isl;
+    PetscBool set;
+
+    PetscCall(KSPCreate(C->comm, &C->ksp));
+    PetscCall(KSPSetOptionsPrefix(C->ksp, "constrained_"));
+    PetscCall(KSPSetType(C->ksp, KSPFGMRES));
+    PetscCall(KSPGMRESSetRestart(C->ksp, 100));
+    PetscCall(KSPSetPCSide(C->ksp, PC_RIGHT));
+    PetscCall(KSPSetNormType(C->ksp, KSP_NORM_UNPRECONDITIONED));
+    PetscCall(KSPSetInitialGuessNonzero(C->ksp, PETSC_TRUE));
+    PetscCall(KSPSetTolerances(C->ksp, 1e-12, PETSC_DEFAULT, PETSC_DEFAULT, 10000));
+    PetscCall(KSPGetPC(C->ksp, &pc));
+    PetscCall(PCSetType(pc, PCFIELDSPLIT));
+    PetscCall(ISCreateStride(C->comm, C->map.nloc, C->map.kstart, 1, &isx));
+    PetscCall(ISCreateStride(C->comm, C->map.mloc, C->map.kstart + C->map.nloc, 1, &isl));
+    PetscCall(PCFieldSplitSetIS(pc, "x", isx));
+    PetscCall(PCFieldSplitSetIS(pc, "l", isl));
+    PetscCall(ISDestroy(&isx));
+    PetscCall(ISDestroy(&isl));
+    PetscCall(PCFieldSplitSetType(pc, PC_COMPOSITE_SCHUR));
+    PetscCall(PCFieldSplitSetSchurFactType(pc, PC_FIELDSPLIT_SCHUR_FACT_FULL));
+    PetscCall(PCFieldSplitSetSchurPre(pc, PC_FIELDSPLIT_SCHUR_PRE_SELFP, NULL));
+    /* sub-solver defaults, unless the user set them: one ILU application per block */
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-constrained_fieldsplit_x_ksp_type", &set));
+    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_x_ksp_type", "preonly"));
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-constrained_fieldsplit_x_pc_type", &set));
+    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_x_pc_type", "bjacobi"));
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-constrained_fieldsplit_l_ksp_type", &set));
+    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_l_ksp_type", "preonly"));
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-constrained_fieldsplit_l_pc_type", &set));
+    if (!set) {
+      PetscMPIInt size;
+      PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_l_pc_type", "lu"));
+      PetscCallMPI(MPI_Comm_size(C->comm, &size));
+      if (size > 1) PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_l_pc_factor_mat_solver_type", "mumps"));
+    }
+    PetscCall(KSPSetFromOptions(C->ksp));
+  }
+  PetscCall(KSPSetOperators(C->ksp, C->K, C->K));
+  {
+    PetscReal rtol, dtol;
+    PetscInt  maxit;
+    PetscCall(KSPGetTolerances(C->ksp, &rtol, NULL, &dtol, &maxit));
+    PetscCall(KSPSetTolerances(C->ksp, rtol, atol, dtol, maxit));
+  }
+  PetscCall(KSPSolve(C->ksp, C->kb, C->kz));
+  PetscCall(KSPGetIterationNumber(C->ksp, its));
+  PetscCall(MatMult(C->K, C->kz, C->kr));
+  PetscCall(VecAXPY(C->kr, -1.0, C->kb));
+  PetscCall(VecNorm(C->kr, NORM_2, rnorm));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode AssembleKKT(SkuaConstrained C, PetscReal t)
 {
   PetscInt nl = C->map.nloc + C->map.mloc;
@@ -486,6 +562,10 @@ PetscErrorCode SkuaConstrainedSolve(SkuaConstrained C, Vec x, Vec lam)
      s < N the ill-conditioned control KKT system stalls sketch-and-project), else a quarter of its rows */
   s_auto = C->sp.s ? C->sp.s : (C->map.N <= SKUA_CONSTRAINED_FULL_SKETCH ? C->map.N : PetscMax(8, (C->map.N + 3) / 4));
   C->sp.s_used = s_auto;
+  /* Sketch-and-project with s < N stalls on ill-conditioned KKT systems (the control problem), and the whole-system
+     sketch costs O(N^3): large systems go to a Krylov solver under the same accuracy condition unless asked otherwise */
+  C->use_ksp = (PetscBool)(C->inner == 2 || (C->inner == 0 && !C->sp.s && C->map.N > SKUA_CONSTRAINED_FULL_SKETCH));
+  if (C->use_ksp) C->sp.s_used = 0;
   PetscCall(VecDuplicate(x, &w.g));
   PetscCall(VecDuplicate(x, &w.gl));
   PetscCall(VecDuplicate(x, &w.t1));
@@ -566,7 +646,8 @@ PetscErrorCode SkuaConstrainedSolve(SkuaConstrained C, Vec x, Vec lam)
     PetscCall(VecZeroEntries(C->kz));
     while (PETSC_TRUE) {
       PetscReal atol = C->theta * C->delta * C->kkt / (nK * psi);
-      PetscCall(SkuaSketchProjectSolve(&C->sp, &C->map, C->K, C->kb, atol, k, inner, C->kz, C->kr, &t, &rn));
+      if (C->use_ksp) PetscCall(KrylovSolve(C, atol, &t, &rn));
+      else PetscCall(SkuaSketchProjectSolve(&C->sp, &C->map, C->K, C->kb, atol, k, inner, C->kz, C->kr, &t, &rn));
       inner += t;
       PetscCall(MatMultTranspose(C->J, w.c, w.t1));
       PetscCall(VecAXPBYPCZ(w.t1, 1.0, C->eta2, C->eta1, w.gl, Hg)); /* t1 = gl + eta2 H gl + eta1 J^T c */
@@ -680,6 +761,7 @@ PetscErrorCode SkuaConstrainedWriteOptions(SkuaConstrained C, SkuaH5Writer w)
   PetscCall(SkuaH5WriterSetAttrString(w, "/", "constrained_sketch", SkuaConstrainedSketchTypes[C->sp.type]));
   PetscCall(SkuaH5WriterSetAttrInt(w, "/", "constrained_sketch_size", C->sp.s));
   PetscCall(SkuaH5WriterSetAttrInt(w, "/", "sketch_size_used", C->sp.s_used));
+  PetscCall(SkuaH5WriterSetAttrString(w, "/", "constrained_inner", C->use_ksp ? "ksp" : "sketch"));
   PetscCall(SkuaH5WriterSetAttrInt(w, "/", "constrained_sketch_max_it", C->sp.max_it));
   PetscCall(SkuaH5WriterSetAttrInt(w, "/", "constrained_seed", C->sp.seed));
   PetscCall(SkuaH5WriterSetAttrInt(w, "/", "constrained_dense_max", C->dense_max));

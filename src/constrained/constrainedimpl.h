@@ -5,6 +5,7 @@
 
 #include <skua/constrained.h>
 #include <petscbt.h>
+#include <petscksp.h>
 #include <petscao.h>
 #include <stdint.h>
 
@@ -71,6 +72,9 @@ struct _p_SkuaConstrained {
   PetscBool monitor, info_pd, setfromoptions_called;
   PetscReal info_xig;
   SkuaSketchProject sp;
+  PetscInt          inner;    /* -constrained_inner: 0 auto, 1 sketch, 2 ksp */
+  PetscBool         use_ksp;  /* the choice of the last solve */
+  KSP               ksp;      /* the Krylov inner solver (-constrained_inner ksp), options prefix constrained_ */
   /* state of the last solve */
   SkuaConstrainedReason reason;
   SkuaConstrainedTrace  trace;

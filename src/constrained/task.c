@@ -63,7 +63,7 @@ PetscErrorCode SkuaConstrainedRunTask(MPI_Comm comm, const char problem[], SkuaH
     PetscCall(SkuaH5WriterCreateArray(w, "stats/kkt_residual", PETSC_FALSE, 1, kkt));
     PetscCall(SkuaH5WriterCreateArray(w, "stats/solve_seconds", PETSC_FALSE, 1, tr->sec[tr->n - 1]));
   }
-  PetscCall(PetscPrintf(comm, "Summary: %s, %" PetscInt_FMT " outer iterations, %" PetscInt_FMT " sketch iterations, f = %.12e, KKT residual = %.3e, %.3f s\n", SkuaConstrainedReasonName(reason), its, inner, (double)f, (double)kkt, (double)tr->sec[tr->n - 1]));
+  PetscCall(PetscPrintf(comm, "Summary: %s, %" PetscInt_FMT " outer iterations, %" PetscInt_FMT " inner (sketch or Krylov) iterations, f = %.12e, KKT residual = %.3e, %.3f s\n", SkuaConstrainedReasonName(reason), its, inner, (double)f, (double)kkt, (double)tr->sec[tr->n - 1]));
   if (fstar == fstar) PetscCall(PetscPrintf(comm, "Published optimal objective (Hock & Schittkowski 1981): %.10g\n", (double)fstar));
   *exit_code = reason > 0 ? 0 : 3;
   if (reason <= 0) PetscCall(PetscPrintf(comm, "WARNING: -constrained_tol was not reached (exit status 3)\n"));

@@ -87,6 +87,8 @@ CONTROL_RUNS = {  # randomized (half the KKT rows per sketch) on a small grid, a
     "kaczmarz_g4": (4, ["-control_grid", "4", "-constrained_sketch_size", "32"]),
     "full_g8": (8, ["-control_grid", "8", "-constrained_sketch_size", "192"]),
     "defaults_g12": (12, ["-control_grid", "12"]),  # the automatic sketch size must solve it too
+    "ksp_g8": (8, ["-control_grid", "8", "-constrained_inner", "ksp"]),
+    "defaults_g32": (32, ["-control_grid", "32"]),  # n + m = 3072 > 2048: the automatic inner solver is the KSP
 }
 
 
@@ -103,6 +105,8 @@ def case_control(np_):
         print(f"control {tag} np {np_}: {int(at['iterations'])} outer, {int(at['inner_iterations'])} sketch its, "
               f"rel. error x {ex:.2e}, lambda {el:.2e}, f {float(at['final_objective']):.12g} vs {fref:.12g}")
         check(int(at["converged"]) == 1, f"control {tag}: not converged")
+        want = "ksp" if tag.startswith("ksp") or grid >= 32 else "sketch"
+        check(at["constrained_inner"] == want, f"control {tag}: inner solver {at['constrained_inner']!r}, expected {want!r}")
         check(ex < 1e-8 and el < 1e-8, f"control {tag}: x error {ex:.3e}, lambda error {el:.3e} vs scipy KKT solve")
         check(abs(float(at["final_objective"]) - fref) < 1e-9 * abs(fref), f"control {tag}: objective mismatch")
         # the discrete optimality system itself
