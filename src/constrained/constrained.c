@@ -566,6 +566,7 @@ PetscErrorCode SkuaConstrainedSolve(SkuaConstrained C, Vec x, Vec lam)
      sketch costs O(N^3): large systems go to a Krylov solver under the same accuracy condition unless asked otherwise */
   C->use_ksp = (PetscBool)(C->inner == 2 || (C->inner == 0 && !C->sp.s && C->map.N > SKUA_CONSTRAINED_FULL_SKETCH));
   if (C->use_ksp) C->sp.s_used = 0;
+  PetscCall(KSPDestroy(&C->ksp)); /* its field split follows this solve's KKT layout */
   PetscCall(VecDuplicate(x, &w.g));
   PetscCall(VecDuplicate(x, &w.gl));
   PetscCall(VecDuplicate(x, &w.t1));
