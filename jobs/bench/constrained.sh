@@ -1,7 +1,8 @@
 #!/bin/bash
 # Benchmark part (3) of issue 7: AdaSketch-Newton on the equality-constrained Hock-Schittkowski set, vs scipy.optimize.
 # Runs the default sketch (block Kaczmarz, s = min(n+m, 8)) and the paper's randomized Kaczmarz (one row per sketch),
-# and the paper's own setting (KKT tol 1e-4, sketch size 1, RK and GV), printing a markdown table each and writing JSON. Usage: bash jobs/bench/constrained.sh [BUILD_DIR]  (or sbatch)
+# and the paper's own setting (KKT tol 1e-4, sketch size 1, RK and GV), printing a markdown table each and writing JSON;
+# then the PDE control problem at grids 8-128 with the default inner solver. Usage: bash jobs/bench/constrained.sh [BUILD_DIR]  (or sbatch)
 #SBATCH --job-name=skua-bench-constrained
 #SBATCH --ntasks=1
 #SBATCH --time=00:20:00
@@ -25,3 +26,9 @@ echo "## iterations, sketch size 1 on the whole KKT system: randomized Kaczmarz 
 $PY "$HERE/constrained.py" --bin "$BUILD/bin" --json "$OUT/constrained_paper_rk.json" -- -constrained_sketch_size 1 -constrained_tol 1e-4 -constrained_max_it 10000
 echo
 $PY "$HERE/constrained.py" --bin "$BUILD/bin" --json "$OUT/constrained_paper_gv.json" -- -constrained_sketch gaussian -constrained_sketch_size 1 -constrained_tol 1e-4 -constrained_max_it 10000
+echo
+echo "## The PDE control problem with the default inner solver (sketch up to 2048 KKT rows, then the Krylov solver)"
+for g in 8 32 64 128; do
+  printf 'grid %s: ' "$g"
+  "$BUILD/bin/skua-sketch" -task constrained -problem control -control_grid "$g" -output "$OUT/control_$g.h5" -constrained_monitor 0 | grep Summary
+done
