@@ -394,6 +394,17 @@ static PetscErrorCode InsertKKT(SkuaConstrained C, Mat K, PetscReal t)
    J diag(B)^{-1} J^T (selfp; exact when B is diagonal, as in the control problem) factorised by LU (MUMPS at
    np > 1). ILU or AMG on that fourth-order operator stalled GMRES at grid 64. All changeable under the prefix
    -constrained_. */
+/* Sets an option in the database unless the user already gave it. */
+static PetscErrorCode DefaultOption(const char name[], const char value[])
+{
+  PetscBool set;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsHasName(NULL, NULL, name, &set));
+  if (!set) PetscCall(PetscOptionsSetValue(NULL, name, value));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode KrylovSolve(SkuaConstrained C, PetscReal atol, PetscInt *its, PetscReal *rnorm)
 {
   PC pc;
@@ -422,19 +433,23 @@ static PetscErrorCode KrylovSolve(SkuaConstrained C, PetscReal atol, PetscInt *i
     PetscCall(PCFieldSplitSetType(pc, PC_COMPOSITE_SCHUR));
     PetscCall(PCFieldSplitSetSchurFactType(pc, PC_FIELDSPLIT_SCHUR_FACT_FULL));
     PetscCall(PCFieldSplitSetSchurPre(pc, PC_FIELDSPLIT_SCHUR_PRE_SELFP, NULL));
-    /* sub-solver defaults, unless the user set them: one ILU application per block */
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-constrained_fieldsplit_x_ksp_type", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_x_ksp_type", "preonly"));
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-constrained_fieldsplit_x_pc_type", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_x_pc_type", "bjacobi"));
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-constrained_fieldsplit_l_ksp_type", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_l_ksp_type", "preonly"));
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-constrained_fieldsplit_l_pc_type", &set));
-    if (!set) {
+    /* sub-solver defaults, unless the user set them: block ILU on B, LU of the Schur approximation (MUMPS at np > 1;
+       without MUMPS, block ILU) */
+    {
       PetscMPIInt size;
-      PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_l_pc_type", "lu"));
+      PetscBool   have_mumps = PETSC_FALSE;
+#if defined(PETSC_HAVE_MUMPS)
+      have_mumps = PETSC_TRUE;
+#endif
       PetscCallMPI(MPI_Comm_size(C->comm, &size));
-      if (size > 1) PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_l_pc_factor_mat_solver_type", "mumps"));
+      PetscCall(DefaultOption("-constrained_fieldsplit_x_ksp_type", "preonly"));
+      PetscCall(DefaultOption("-constrained_fieldsplit_x_pc_type", "bjacobi"));
+      PetscCall(DefaultOption("-constrained_fieldsplit_l_ksp_type", "preonly"));
+      PetscCall(PetscOptionsHasName(NULL, NULL, "-constrained_fieldsplit_l_pc_type", &set));
+      if (!set) {
+        PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_l_pc_type", size == 1 || have_mumps ? "lu" : "bjacobi"));
+        if (size > 1 && have_mumps) PetscCall(PetscOptionsSetValue(NULL, "-constrained_fieldsplit_l_pc_factor_mat_solver_type", "mumps"));
+      }
     }
     PetscCall(KSPSetFromOptions(C->ksp));
   }
@@ -446,6 +461,11 @@ static PetscErrorCode KrylovSolve(SkuaConstrained C, PetscReal atol, PetscInt *i
     PetscCall(KSPSetTolerances(C->ksp, rtol, atol, dtol, maxit));
   }
   PetscCall(KSPSolve(C->ksp, C->kb, C->kz));
+  {
+    KSPConvergedReason reason;
+    PetscCall(KSPGetConvergedReason(C->ksp, &reason));
+    PetscCheck(reason != KSP_DIVERGED_PC_FAILED && reason != KSP_DIVERGED_NANORINF, C->comm, PETSC_ERR_NOT_CONVERGED, "The Krylov inner solve of the KKT system failed (%s); choose another preconditioner (-constrained_pc_type, -constrained_fieldsplit_x_pc_type, -constrained_fieldsplit_l_pc_type) or -constrained_inner sketch", KSPConvergedReasons[reason]);
+  }
   PetscCall(KSPGetIterationNumber(C->ksp, its));
   PetscCall(MatMult(C->K, C->kz, C->kr));
   PetscCall(VecAXPY(C->kr, -1.0, C->kb));
