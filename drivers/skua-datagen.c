@@ -412,11 +412,12 @@ static PetscErrorCode Run(DataGen *g)
     nfail += worst_reason < 0;
     worst = PetscMax(worst, rel_worst);
     {
-      double now = MPI_Wtime();
-      if (now - t_flush > g->progress_interval || k == g->N - 1 || g->finished == g->abort_after) {
+      double    now = MPI_Wtime();
+      PetscBool due;
+      PetscCall(SkuaFlushDue(comm, g->progress_interval, (PetscBool)(k == g->N - 1 || g->finished == g->abort_after), &t_flush, &due));
+      if (due) {
         PetscCall(WriteCheckpoint(g, k + 1));
         PetscCall(SkuaH5WriterFlush(g->w));
-        t_flush = now;
       }
       if (now - t_print > g->progress_interval || k == g->N - 1 || g->finished == 1) {
         double rate = g->finished / (now - t_start);

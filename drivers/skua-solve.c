@@ -177,9 +177,10 @@ static PetscErrorCode RunSolve(SolveCtx *c)
     PetscCall(SkuaH5WriterSetArrayEntry(c->w, "stats/converged_reason", i, reason));
     /* iterations last: an entry >= 0 marks the system finished for -resume */
     PetscCall(SkuaH5WriterSetArrayEntry(c->w, "stats/iterations", i, its));
-    if (MPI_Wtime() - t_flush > 2.0 || i == n - 1) {
-      PetscCall(SkuaH5WriterFlush(c->w));
-      t_flush = MPI_Wtime();
+    {
+      PetscBool due;
+      PetscCall(SkuaFlushDue(comm, 2.0, (PetscBool)(i == n - 1), &t_flush, &due));
+      if (due) PetscCall(SkuaH5WriterFlush(c->w));
     }
     c->finished++;
     total_its += its;

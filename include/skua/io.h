@@ -60,6 +60,10 @@ PETSC_EXTERN PetscErrorCode SkuaH5WriterSetArrayEntry(SkuaH5Writer w, const char
 PETSC_EXTERN PetscErrorCode SkuaH5WriterGetArray(SkuaH5Writer w, const char path[], PetscInt n, PetscReal values[]);
 /* Flushes to disk, so a run killed after this point loses nothing already written. */
 PETSC_EXTERN PetscErrorCode SkuaH5WriterFlush(SkuaH5Writer w);
+/* Collective: whether a periodic flush is due, by rank 0's clock (more than interval seconds since *t_last, or
+   force), the same answer on every rank. A flush is collective, and per-rank clocks disagree near the boundary:
+   deciding on each rank's own clock deadlocked a loaded 4-rank run. On true, *t_last becomes now. */
+PETSC_EXTERN PetscErrorCode SkuaFlushDue(MPI_Comm comm, double interval, PetscBool force, double *t_last, PetscBool *due);
 /* Closes and renames PATH.partial to PATH. */
 PETSC_EXTERN PetscErrorCode SkuaH5WriterFinish(SkuaH5Writer *w);
 /* Closes without renaming; with remove = PETSC_TRUE also deletes PATH.partial. */

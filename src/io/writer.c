@@ -428,6 +428,21 @@ PetscErrorCode SkuaH5WriterFlush(SkuaH5Writer w)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode SkuaFlushDue(MPI_Comm comm, double interval, PetscBool force, double *t_last, PetscBool *due)
+{
+  double      now = MPI_Wtime();
+  int         flag;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  flag = (force || now - *t_last > interval) ? 1 : 0;
+  PetscCallMPI(MPI_Bcast(&flag, 1, MPI_INT, 0, comm));
+  *due = flag ? PETSC_TRUE : PETSC_FALSE;
+  if (*due) *t_last = now;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SkuaH5WriterFinish(SkuaH5Writer *w)
 {
   PetscMPIInt rank;
