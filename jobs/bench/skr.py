@@ -39,6 +39,7 @@ PCS = {
     "mg": ["-skua_mg", "geometric"],  # Skua's multigrid preset; shifted-Laplacian MG on helmholtz
 }
 GCRODR = ["-ksp_type", "gcrodr", "-ksp_gcrodr_restart", "40", "-ksp_gcrodr_recycle", "20"]
+FISCHER = ["-ksp_guess_type", "fischer", "-ksp_guess_fischer_model", "1,10"]
 METHODS = {  # name -> (ksp options, order, initial guess)
     "a_gmres_zero": (["-ksp_type", "gmres", "-ksp_gmres_restart", "40"], "none", "zero"),
     "b_gmres_warm": (["-ksp_type", "gmres", "-ksp_gmres_restart", "40"], "greedy", "previous"),
@@ -50,9 +51,8 @@ METHODS = {  # name -> (ksp options, order, initial guess)
                                         "-ksp_gcrodr_reorth_tol", "0.7071"], "greedy", "zero"),
     # PETSc's projection of the new right-hand side onto earlier solutions (Fischer 1998), a peer for sequences
     # with smoothly changing right-hand sides such as heat's time steps; not part of the (a)-(d)
-    "gmres_fischer": (["-ksp_type", "gmres", "-ksp_gmres_restart", "40", "-ksp_guess_type", "fischer",
-                       "-ksp_guess_fischer_model", "1,10"], "greedy", "zero"),
-    "gcrodr_fischer_sorted": (GCRODR + ["-ksp_guess_type", "fischer", "-ksp_guess_fischer_model", "1,10"], "greedy", "zero"),
+    "gmres_fischer": (["-ksp_type", "gmres", "-ksp_gmres_restart", "40"] + FISCHER, "greedy", "zero"),
+    "gcrodr_fischer_sorted": (GCRODR + FISCHER, "greedy", "zero"),
     "lgmres_warm": (["-ksp_type", "lgmres", "-ksp_gmres_restart", "40"], "greedy", "previous"),
     "dgmres_warm": (["-ksp_type", "dgmres", "-ksp_gmres_restart", "40"], "greedy", "previous"),
 }

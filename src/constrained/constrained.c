@@ -172,7 +172,7 @@ PetscErrorCode SkuaConstrainedSetFromOptions(SkuaConstrained C)
   {
     PetscEnum inner = (PetscEnum)C->inner;
     PetscCall(PetscOptionsEnum("-constrained_inner", "Inner solver of the KKT system: auto (sketch while n + m <= 2048 or -constrained_sketch_size is set, else ksp), sketch, ksp (PETSc KSP, prefix -constrained_, stopped by the same accuracy condition)", "SkuaConstrainedSolve", SkuaConstrainedInnerTypes, inner, &inner, NULL));
-    C->inner = (PetscInt)inner;
+    C->inner = (SkuaConstrainedInner)inner;
   }
   PetscCall(PetscOptionsInt("-constrained_sketch_max_it", "Maximum sketch-and-project iterations per accuracy level", "SkuaConstrainedSolve", C->sp.max_it, &C->sp.max_it, NULL));
   PetscCall(PetscOptionsInt("-constrained_seed", "Seed of the sketches (identical for any number of ranks)", "SkuaConstrainedSolve", C->sp.seed, &C->sp.seed, NULL));
@@ -385,15 +385,6 @@ static PetscErrorCode InsertKKT(SkuaConstrained C, Mat K, PetscReal t)
   PetscFunctionReturn(0);
 }
 
-/* The Krylov inner solver: K z = b from the current z (kept, so a call continues the previous one) until
-   |K z - b| <= atol, or the residual reaches rounding level (-constrained_ksp_rtol, default 1e-12, relative to |b|),
-   or -constrained_ksp_max_it. Defaults: FGMRES(100) (right preconditioning, so the unpreconditioned residual, the
-   one the accuracy condition bounds, is what it minimises; it keeps the preconditioned vectors, where GMRES applies
-   the preconditioner once more to form x and lost the true residual at 1e-8 relative at grid 128) and a
-   Schur-complement field split of K into x and lambda rows: block ILU on B, and the assembled Schur approximation
-   J diag(B)^{-1} J^T (selfp; exact when B is diagonal, as in the control problem) factorised by LU (MUMPS at
-   np > 1). ILU or AMG on that fourth-order operator stalled GMRES at grid 64. All changeable under the prefix
-   -constrained_. */
 /* Sets an option in the database unless the user already gave it. */
 static PetscErrorCode DefaultOption(const char name[], const char value[])
 {
@@ -405,6 +396,15 @@ static PetscErrorCode DefaultOption(const char name[], const char value[])
   PetscFunctionReturn(0);
 }
 
+/* The Krylov inner solver: K z = b from the current z (kept, so a call continues the previous one) until
+   |K z - b| <= atol, or the residual reaches rounding level (-constrained_ksp_rtol, default 1e-12, relative to |b|),
+   or -constrained_ksp_max_it. Defaults: FGMRES(100) (right preconditioning, so the unpreconditioned residual, the
+   one the accuracy condition bounds, is what it minimises; it keeps the preconditioned vectors, where GMRES applies
+   the preconditioner once more to form x and lost the true residual at 2e-8 relative at grid 128) and a
+   Schur-complement field split of K into x and lambda rows: block ILU on B, and the assembled Schur approximation
+   J diag(B)^{-1} J^T (selfp; exact when B is diagonal, as in the control problem) factorised by LU (MUMPS at
+   np > 1). ILU or AMG on that fourth-order operator stalled GMRES at grid 64. All changeable under the prefix
+   -constrained_. */
 static PetscErrorCode KrylovSolve(SkuaConstrained C, PetscReal atol, PetscInt *its, PetscReal *rnorm)
 {
   PC pc;
@@ -584,7 +584,7 @@ PetscErrorCode SkuaConstrainedSolve(SkuaConstrained C, Vec x, Vec lam)
   C->sp.s_used = s_auto;
   /* Sketch-and-project with s < N stalls on ill-conditioned KKT systems (the control problem), and the whole-system
      sketch costs O(N^3): large systems go to a Krylov solver under the same accuracy condition unless asked otherwise */
-  C->use_ksp = (PetscBool)(C->inner == 2 || (C->inner == 0 && !C->sp.s && C->map.N > SKUA_CONSTRAINED_FULL_SKETCH));
+  C->use_ksp = (PetscBool)(C->inner == SKUA_CONSTRAINED_INNER_KSP || (C->inner == SKUA_CONSTRAINED_INNER_AUTO && !C->sp.s && C->map.N > SKUA_CONSTRAINED_FULL_SKETCH));
   if (C->use_ksp) C->sp.s_used = 0;
   PetscCall(KSPDestroy(&C->ksp)); /* its field split follows this solve's KKT layout */
   PetscCall(VecDuplicate(x, &w.g));

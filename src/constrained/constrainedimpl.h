@@ -57,6 +57,9 @@ typedef struct {
 PETSC_INTERN PetscErrorCode SkuaSketchProjectSolve(SkuaSketchProject *sp, const SkuaKKTMap *map, Mat K, Vec b, PetscReal atol, PetscInt stream, PetscInt it0, Vec z, Vec r, PetscInt *its, PetscReal *rnorm);
 PETSC_INTERN PetscErrorCode SkuaSketchProjectReset(SkuaSketchProject *sp);
 
+/* -constrained_inner, in the order of SkuaConstrainedInnerTypes */
+typedef enum { SKUA_CONSTRAINED_INNER_AUTO, SKUA_CONSTRAINED_INNER_SKETCH, SKUA_CONSTRAINED_INNER_KSP } SkuaConstrainedInner;
+
 struct _p_SkuaConstrained {
   MPI_Comm                    comm;
   SkuaConstrainedObjectiveFn  objective;
@@ -72,7 +75,7 @@ struct _p_SkuaConstrained {
   PetscBool monitor, info_pd, setfromoptions_called;
   PetscReal info_xig;
   SkuaSketchProject sp;
-  PetscInt          inner;    /* -constrained_inner: 0 auto, 1 sketch, 2 ksp */
+  SkuaConstrainedInner inner; /* -constrained_inner */
   PetscBool         use_ksp;  /* the choice of the last solve */
   KSP               ksp;      /* the Krylov inner solver (-constrained_inner ksp), options prefix constrained_ */
   /* state of the last solve */

@@ -430,12 +430,10 @@ PetscErrorCode SkuaH5WriterFlush(SkuaH5Writer w)
 
 PetscErrorCode SkuaFlushDue(MPI_Comm comm, double interval, PetscBool force, double *t_last, PetscBool *due)
 {
-  double      now = MPI_Wtime();
-  int         flag;
-  PetscMPIInt rank;
+  double now = MPI_Wtime();
+  int    flag;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
   flag = (force || now - *t_last > interval) ? 1 : 0;
   PetscCallMPI(MPI_Bcast(&flag, 1, MPI_INT, 0, comm));
   *due = flag ? PETSC_TRUE : PETSC_FALSE;

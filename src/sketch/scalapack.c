@@ -22,12 +22,6 @@ static void GridShape(int size, int *nprow, int *npcol)
   *nprow = size / c;
 }
 
-/* Global index of local index l in a block-cyclic dimension (block nb, my coordinate p of np). */
-static inline PetscInt GlobalIndex(PetscInt l, PetscInt nb, PetscInt p, PetscInt np)
-{
-  return ((l / nb) * np + p) * nb + l % nb;
-}
-
 /* With Sb, the factorised matrix is [SA Sb]: its (d+1)-th column of R holds (Q^T S b)_{1:d}, which gives the
    sketch-and-solve x without forming Q. Column d is the last global column, so on its owners it is the last local
    column, after the d sketch columns SkuaSketchApplyScattered fills. R (d x d, column-major) and c (length d, may be NULL)
@@ -38,14 +32,14 @@ PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[]
   int              handle, ctxt, nprow, npcol, myrow, mycol, zero = 0, ione = 1, info, lwork = -1, *pnum;
   int              M, N, NB, mloc, nloc, lld, desc[9];
   PetscScalar     *a, *tau, *work, wq;
-  PetscInt         Mrows, d, ncol;
+  PetscInt         d, ncol;
   SkuaSketchLayout L;
   MPI_Comm         comm;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(MatGetSize(A, &Mrows, &d));
+  PetscCall(MatGetSize(A, NULL, &d));
   PetscCall(SkuaSketchSetUp(S, d));
   ncol = d + (Sb ? 1 : 0);
   PetscCall(PetscMPIIntCast(S->m, &M));
@@ -72,7 +66,7 @@ PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[]
   PetscCall(PetscMalloc2((size_t)lld * PetscMax(1, nloc), &a, PetscMax(1, nloc), &tau));
   PetscCall(SkuaSketchApplyScattered(S, A, &L, a)); /* the d sketch columns; lld = local rows, as the layout has it */
   if (Sb && (d / NB) % npcol == mycol)
-    for (int il = 0; il < mloc; il++) a[il + (size_t)(nloc - 1) * lld] = Sb[GlobalIndex(il, NB, myrow, nprow)];
+    for (int il = 0; il < mloc; il++) a[il + (size_t)(nloc - 1) * lld] = Sb[SkuaSketchGlobalIndex(il, NB, myrow, nprow)];
   pdgeqrf_(&M, &N, a, &ione, &ione, desc, tau, &wq, &lwork, &info);
   lwork = (int)PetscRealPart(wq) + 1;
   PetscCall(PetscMalloc1(lwork, &work));
@@ -82,9 +76,9 @@ PetscErrorCode SkuaSketchQRScaLAPACK(SkuaSketch S, Mat A, const PetscScalar Sb[]
     PetscScalar *Rc;
     PetscCall(PetscCalloc1((size_t)d * ncol, &Rc));
     for (int jl = 0; jl < nloc; jl++) {
-      PetscInt j = GlobalIndex(jl, NB, mycol, npcol);
+      PetscInt j = SkuaSketchGlobalIndex(jl, NB, mycol, npcol);
       for (int il = 0; il < mloc; il++) {
-        PetscInt i = GlobalIndex(il, NB, myrow, nprow);
+        PetscInt i = SkuaSketchGlobalIndex(il, NB, myrow, nprow);
         if (i <= j && i < d) Rc[i + (size_t)j * d] = a[il + (size_t)jl * lld];
       }
     }

@@ -367,7 +367,7 @@ static PetscErrorCode SketchAccumulate(SkuaSketch S, Mat A, Vec w, SkuaSketchAcc
 /* S diag(w) A (w: NULL, or a Vec with A's row layout), replicated on every rank. */
 PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
 {
-  PetscInt       M, d, lda;
+  PetscInt       d, lda;
   SkuaSketchAcc *acc;
   PetscReal     *scale;
   PetscScalar   *a;
@@ -375,7 +375,7 @@ PetscErrorCode SkuaSketchApplyWeighted(SkuaSketch S, Mat A, Vec w, Mat *SA)
 
   PetscFunctionBegin;
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
-  PetscCall(MatGetSize(A, &M, &d));
+  PetscCall(MatGetSize(A, NULL, &d));
   PetscCall(SkuaSketchSetUp(S, d));
   PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
   PetscCall(SketchAccumulate(S, A, w, &acc, &scale));
@@ -411,7 +411,7 @@ PetscInt SkuaSketchNumLocal(PetscInt n, PetscInt nb, PetscInt p, PetscInt np)
    (column-major, leading dimension its local row count). */
 PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, const SkuaSketchLayout *L, PetscScalar out[])
 {
-  PetscInt       M, d, m, *lrows, *lcols, mine;
+  PetscInt       d, m, *lrows, *lcols, mine;
   SkuaSketchAcc *acc, *send, *recv;
   PetscReal     *scale;
   PetscMPIInt    size, rank, *cnt, *dsp, *rcnt, *rdsp, pr = 0, pc = 0;
@@ -423,7 +423,7 @@ PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, const SkuaSketchLay
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCheck(L->nprow * L->npcol == size, comm, PETSC_ERR_ARG_SIZ, "Sketch layout grid %d x %d does not match %d ranks", L->nprow, L->npcol, size);
-  PetscCall(MatGetSize(A, &M, &d));
+  PetscCall(MatGetSize(A, NULL, &d));
   PetscCall(SkuaSketchSetUp(S, d));
   m = S->m;
   PetscCall(PetscLogEventBegin(SKUA_SKETCH_Apply, A, 0, 0, 0));
@@ -464,7 +464,7 @@ PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, const SkuaSketchLay
   PetscCallMPI(MPI_Type_free(&t));
   PetscCall(PetscFree(send));
   for (PetscInt jl = 0; jl < lcols[pc]; jl++) {
-    PetscInt  j = ((jl / L->nb) * L->npcol + pc) * L->nb + jl % L->nb;
+    PetscInt  j = SkuaSketchGlobalIndex(jl, L->nb, pc, L->npcol);
     PetscReal sc = scale[j];
     for (PetscInt il = 0; il < lrows[pr]; il++) {
       PetscInt      e = il + jl * lrows[pr];
@@ -482,7 +482,7 @@ PetscErrorCode SkuaSketchApplyScattered(SkuaSketch S, Mat A, const SkuaSketchLay
 
 PetscErrorCode SkuaSketchApplyDistributed(SkuaSketch S, Mat A, Mat *SA)
 {
-  PetscInt         M, d, mloc, lda;
+  PetscInt         d, mloc, lda;
   PetscMPIInt      size, rank;
   int             *pnum;
   PetscScalar     *loc, *a;
@@ -493,7 +493,7 @@ PetscErrorCode SkuaSketchApplyDistributed(SkuaSketch S, Mat A, Mat *SA)
   PetscCall(PetscObjectGetComm((PetscObject)A, &comm));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(MatGetSize(A, &M, &d));
+  PetscCall(MatGetSize(A, NULL, &d));
   PetscCall(SkuaSketchSetUp(S, d));
   /* rows in blocks of ceil(m / P), one block per rank: a block-cyclic layout with one block each */
   PetscCall(PetscMalloc1(size, &pnum));

@@ -82,6 +82,11 @@ typedef struct {
   int        nprow, npcol;
   const int *pnum;
 } SkuaSketchLayout;
+/* Global index of local index l in a block-cyclic dimension (block nb, my coordinate p of np). */
+static inline PetscInt SkuaSketchGlobalIndex(PetscInt l, PetscInt nb, PetscInt p, PetscInt np)
+{
+  return ((l / nb) * np + p) * nb + l % nb;
+}
 /* numroc: how many of n indices in blocks of nb over np processes process p holds. */
 PETSC_INTERN PetscInt SkuaSketchNumLocal(PetscInt n, PetscInt nb, PetscInt p, PetscInt np);
 /* S A (values identical to SkuaSketchApply's) delivered straight into the layout L; out: this rank's local array. */

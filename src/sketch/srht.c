@@ -43,20 +43,21 @@ PetscErrorCode SkuaSketchSRHTBlockSize(SkuaSketch S, PetscInt M, PetscInt *B)
 }
 
 /* Dense column-major copy (leading dimension ld) of rows [lo, hi) of A into blk, row r at blk[r - off], times the
-   row weights wr (wr[r - first row of A on this rank]; NULL: none, and only dense A takes weights). A dense A is
-   copied column by column from its array; MatGetRow is for sparse A. */
+   row weights wr (wr[r - first row of A on this rank]; NULL: none). A dense A is copied column by column from its
+   array; MatGetRow is for sparse A. */
 static PetscErrorCode CopyRows(Mat A, PetscInt lo, PetscInt hi, PetscInt off, const PetscScalar wr[], PetscReal blk[], PetscInt ld)
 {
   PetscBool dense;
+  PetscInt  rs;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &dense, MATSEQDENSE, MATMPIDENSE, ""));
+  PetscCall(MatGetOwnershipRange(A, &rs, NULL));
   if (dense) {
     const PetscScalar *a;
-    PetscInt           lda, d, rs;
+    PetscInt           lda, d;
 
     PetscCall(MatGetSize(A, NULL, &d));
-    PetscCall(MatGetOwnershipRange(A, &rs, NULL));
     PetscCall(MatDenseGetLDA(A, &lda));
     PetscCall(MatDenseGetArrayRead(A, &a));
     for (PetscInt j = 0; j < d; j++) {
@@ -70,8 +71,6 @@ static PetscErrorCode CopyRows(Mat A, PetscInt lo, PetscInt hi, PetscInt off, co
     PetscCall(MatDenseRestoreArrayRead(A, &a));
     PetscFunctionReturn(0);
   }
-  PetscInt rs;
-  PetscCall(MatGetOwnershipRange(A, &rs, NULL));
   for (PetscInt i = lo; i < hi; i++) {
     PetscInt           n;
     const PetscInt    *cols;
