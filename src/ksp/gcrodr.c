@@ -67,14 +67,14 @@ static PetscErrorCode GCRODRFreeStorage(KSP ksp)
   PetscCall(VecDestroy(&gc->r));
   PetscCall(VecDestroy(&gc->t));
   PetscCall(VecDestroy(&gc->xold));
-  PetscCall(PetscFree2(gc->basis, gc->basis2));
-  PetscCall(PetscFree(gc->unorm));
+  PetscCall(PetscFree3(gc->unorm, gc->T, gc->tbuf));
   PetscCall(PetscFree5(gc->H, gc->B, gc->HR, gc->cs, gc->sn));
   PetscCall(PetscFree5(gc->g, gc->y, gc->coef, gc->ncoef, gc->G));
   PetscCall(PetscFree3(gc->WtV, gc->Q, gc->Yc));
   gc->allocated = PETSC_FALSE;
   gc->kcur      = 0;
   gc->c_pending = PETSC_FALSE;
+  gc->tpend     = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -103,12 +103,12 @@ static PetscErrorCode GCRODRAllocate(KSP ksp, Vec tmpl)
   PetscCall(VecDuplicate(tmpl, &gc->r));
   PetscCall(VecDuplicate(tmpl, &gc->t));
   PetscCall(VecDuplicate(tmpl, &gc->xold));
-  PetscCall(PetscMalloc2(gc->kmax + m + 1, &gc->basis, gc->kmax + m + 1, &gc->basis2));
-  PetscCall(PetscMalloc1(kx, &gc->unorm));
+  PetscCall(PetscCalloc3(kx, &gc->unorm, kx * kx, &gc->T, kx, &gc->tbuf));
   PetscCall(PetscCalloc5(m1 * m, &gc->H, kx * m, &gc->B, m1 * m, &gc->HR, m, &gc->cs, m, &gc->sn));
   PetscCall(PetscCalloc5(m1, &gc->g, m1 + kx, &gc->y, kx + m1, &gc->coef, kx + m1, &gc->ncoef, m1 * m, &gc->G));
   PetscCall(PetscCalloc3(m1 * m, &gc->WtV, m1 * kx, &gc->Q, m1 * kx, &gc->Yc));
   gc->kcur      = 0;
+  gc->tpend     = PETSC_FALSE;
   gc->allocated = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -123,7 +123,6 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
   PetscScalar *H = gc->H, *HR = gc->HR, *g = gc->g, *y = gc->y;
   PetscReal    hnew = 0.0, wnorm0, ssq, rnorm;
   PetscBool    breakdown = PETSC_FALSE;
-  Vec         *basis     = gc->basis;
 
   PetscFunctionBegin;
   *singular = PETSC_FALSE;
@@ -132,7 +131,6 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
   PetscCall(VecAXPBY(gc->V[0], 1.0 / beta, 0.0, gc->r));
   PetscCall(PetscArrayzero(g, ld));
   g[0] = beta;
-  for (i = 0; i < kc; i++) basis[i] = gc->C[i];
   while (j < jmax && ksp->its < ksp->max_it) {
     Vec w = gc->V[j + 1];
 
@@ -142,7 +140,6 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
        (||w'|| < reorth_tol ||w||, cf. Kahan-Parlett "twice is enough"); that is the case in which one pass loses
        orthogonality, e.g. when w lies nearly in range(C). C and V are contiguous blocks, so each pass is two
        GEMVs for the inner products (||w||^2 rides in the same reduction) and two for the update. */
-    basis[kc + j] = gc->V[j];
     nb            = kc + j + 1;
     PetscCall(PetscArrayzero(gc->coef, nb));
     {
@@ -158,7 +155,9 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
           for (PetscInt r = 0; r < gc->nloc; r++) y[nb] += wa[r] * wa[r];
         PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, y, (PetscMPIInt)(nb + 1), MPIU_SCALAR, MPIU_SUM, comm));
         if (pass == 0) wnorm0 = PetscSqrtReal(PetscRealPart(y[nb]));
+        if (gc->tpend) GCRODRTSolve(gc, PETSC_TRUE, y); /* C^T w = T^{-T} C~^T w */
         for (l = 0; l < nb; l++) gc->coef[l] += y[l];
+        if (gc->tpend) GCRODRTSolve(gc, PETSC_FALSE, y); /* C (C^T w) = C~ T^{-1} (C^T w) */
         PetscCall(GCRODRGemvN(gc->nloc, kc, gc->Ca, y, wa));
         PetscCall(GCRODRGemvN(gc->nloc, j + 1, gc->Va, y + kc, wa));
         PetscCall(PetscObjectStateIncrease((PetscObject)w)); /* written through the block's array */
@@ -245,6 +244,7 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
         by[l] = 0.0;
         for (i = 0; i < j; i++) by[l] -= gc->B[l + i * gc->kmax] * y[i];
       }
+      if (gc->tpend) GCRODRTSolve(gc, PETSC_FALSE, by); /* U = U~ T^{-1} */
       PetscCall(VecMAXPY(x, kc, by, gc->U));
     }
   }
@@ -287,7 +287,10 @@ static PetscErrorCode KSPSolve_GCRODR(KSP ksp)
   PetscCall(VecGetLocalSize(gc->r, &nloc2));
   PetscCheck(nloc == nloc2, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "KSPGCRODR: local size of the system (%" PetscInt_FMT ") differs from its stored vectors (%" PetscInt_FMT "); call KSPReset() after changing the operator size", nloc, nloc2);
   PetscCall(PCGetOperators(ksp->pc, &A, NULL));
-  if (!gc->reuse) gc->kcur = 0;
+  if (!gc->reuse) {
+    gc->kcur  = 0;
+    gc->tpend = PETSC_FALSE;
+  }
   gc->ncycle = 0;
 
   PetscCall(PetscObjectSAWsTakeAccess((PetscObject)ksp));
@@ -500,6 +503,7 @@ static PetscErrorCode KSPGCRODRGetRecycleSpace_GCRODR(KSP ksp, PetscInt *k, Vec 
   KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
 
   PetscFunctionBegin;
+  if (gc->allocated) PetscCall(GCRODRFoldT(ksp));
   if (k) *k = gc->allocated ? gc->kcur : 0;
   if (U) *U = (gc->allocated && gc->kcur) ? gc->U : NULL;
   PetscFunctionReturn(0);
@@ -515,6 +519,7 @@ static PetscErrorCode KSPGCRODRSetRecycleSpace_GCRODR(KSP ksp, PetscInt k, Vec U
   if (k == 0) {
     gc->kcur      = 0;
     gc->c_pending = PETSC_FALSE;
+    gc->tpend     = PETSC_FALSE;
     PetscFunctionReturn(0);
   }
   PetscCheck(gc->k > 0, PetscObjectComm((PetscObject)ksp), PETSC_ERR_ARG_WRONGSTATE, "KSPGCRODRSetRecycleSpace: the recycle dimension is 0; call KSPGCRODRSetRecycle() (or -ksp_gcrodr_recycle) first");
@@ -525,6 +530,7 @@ static PetscErrorCode KSPGCRODRSetRecycleSpace_GCRODR(KSP ksp, PetscInt k, Vec U
   gc->uh_exact  = PETSC_FALSE;
   gc->A_state   = -1; /* C is unknown for a handed-in space */
   gc->c_pending = PETSC_FALSE;
+  gc->tpend     = PETSC_FALSE;
   PetscCall(GCRODRUNorms(ksp));
   PetscFunctionReturn(0);
 }
@@ -534,6 +540,7 @@ static PetscErrorCode KSPGCRODRGetPreconditionedRecycleSpace_GCRODR(KSP ksp, Pet
   KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
 
   PetscFunctionBegin;
+  if (gc->allocated) PetscCall(GCRODRFoldT(ksp));
   if (k) *k = gc->allocated ? gc->kcur : 0;
   if (W) *W = (gc->allocated && gc->kcur) ? gc->Uh : NULL;
   PetscFunctionReturn(0);

@@ -48,12 +48,16 @@ typedef struct {
      (e.g. the time steps of one heat sample) keeps C instead of spending k products and a QR on it. */
   PetscObjectId    A_id;
   PetscObjectState A_state;
-  PetscReal *unorm; /* ||U_i||, the D_k scaling of the paper is 1/unorm */
+  /* Lazy CholeskyQR factor: while tpend, the stored blocks hold A U~ = C~ with C~ = C T (T upper triangular,
+     kcur x kcur, leading dimension kmax), i.e. C = C~ T^{-1}, U = U~ T^{-1}, Uh = Uh~ T^{-1}. Every use applies
+     T^{-1} to kcur coefficients instead of three n x kcur triangular solves per new operator (GCRODRFoldT
+     materialises C, U and Uh where a caller needs them). */
+  PetscBool    tpend;
+  PetscScalar *T, *tbuf;
+  PetscReal   *unorm; /* ||U~_i|| of the stored columns, the D_k scaling of the paper is 1/unorm */
   Vec       *V;     /* m + 1 Arnoldi vectors (residual space) */
   Vec       *Z;     /* m vectors Z_j = M V_j (solution space), as in flexible GMRES */
   Vec        r, t, xold;
-  Vec       *basis; /* kmax + m + 1 Vec handles, to treat [C, V] or [U, Z] as one block */
-  Vec       *basis2;
 
   /* small dense arrays, column major with leading dimension m + 1 */
   PetscScalar *H;       /* Hessenberg of the projected Arnoldi process, (m+1) x m */
@@ -79,6 +83,8 @@ PETSC_INTERN PetscErrorCode GCRODRRecycleForOperator(KSP, Mat);
 PETSC_INTERN PetscErrorCode GCRODRProjectResidual(KSP, Vec, PetscReal *);
 PETSC_INTERN PetscErrorCode GCRODRUpdateRecycle(KSP, PetscInt, PetscBool);
 PETSC_INTERN PetscErrorCode GCRODRFlushC(KSP);
+PETSC_INTERN PetscErrorCode GCRODRFoldT(KSP);
+PETSC_INTERN void           GCRODRTSolve(const KSP_GCRODR *, PetscBool, PetscScalar *);
 
 /* gcrodr_eig.c: harmonic Ritz vectors of the pencil (G^T G, G^T WtV), G and WtV (n+1) x n with leading dimension ld.
    On return kk <= kmaxallowed columns: Q ((n+1) x kk, orthonormal) and Y (n x kk) with G Y = Q, i.e.

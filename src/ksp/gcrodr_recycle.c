@@ -34,6 +34,29 @@ static void SwapBlock(Vec **a, PetscScalar **aa, Vec **b, PetscScalar **ba)
   *ba = ta;
 }
 
+/* c <- T^{-T} c (trans) or c <- T^{-1} c for the pending kcur x kcur upper-triangular factor T (see tpend). */
+void GCRODRTSolve(const KSP_GCRODR *gc, PetscBool trans, PetscScalar *c)
+{
+  const PetscInt     kc = gc->kcur, ld = gc->kmax;
+  const PetscScalar *T  = gc->T;
+
+  if (trans) {
+    for (PetscInt i = 0; i < kc; i++) {
+      PetscScalar s = c[i];
+
+      for (PetscInt l = 0; l < i; l++) s -= T[l + i * ld] * c[l];
+      c[i] = s / T[i + i * ld];
+    }
+  } else {
+    for (PetscInt i = kc - 1; i >= 0; i--) {
+      PetscScalar s = c[i];
+
+      for (PetscInt l = i + 1; l < kc; l++) s -= T[i + l * ld] * c[l];
+      c[i] = s / T[i + i * ld];
+    }
+  }
+}
+
 /* Local block product Out (nloc x ncol) = beta Out + In (nloc x nin) * S (nin x ncol, leading dimension lds). */
 static PetscErrorCode BlockGemm(PetscInt nloc, PetscInt ncol, PetscInt nin, const PetscScalar *In, const PetscScalar *S, PetscInt lds, PetscScalar beta, PetscScalar *Out)
 {
@@ -169,9 +192,10 @@ static PetscErrorCode GCRODRFitUh(KSP ksp)
 }
 
 /* One CholeskyQR pass on the kc columns of C: G = C^T C (SYRK, one reduction), R = chol(G) decided on rank 0,
-   C <- C R^{-1} (TRSM); R is returned (upper triangle, kc x kc, zero below). *ok = false (and C unchanged) when
-   G is not numerically positive definite or R's diagonal spans more than 1/GCRODR_CHOLQR_TOL (cond(C) ~1e6). */
-static PetscErrorCode GCRODRCholQRPass(KSP ksp, PetscScalar *R, PetscBool *ok)
+   and, if apply, C <- C R^{-1} (TRSM); R is returned (upper triangle, kc x kc, zero below). *ok = false (and C
+   unchanged) when G is not numerically positive definite or R's diagonal spans more than 1/GCRODR_CHOLQR_TOL
+   (cond(C) ~1e6). */
+static PetscErrorCode GCRODRCholQRPass(KSP ksp, PetscBool apply, PetscScalar *R, PetscBool *ok)
 {
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
   PetscInt     kc = gc->kcur;
@@ -210,6 +234,7 @@ static PetscErrorCode GCRODRCholQRPass(KSP ksp, PetscScalar *R, PetscBool *ok)
   PetscCallMPI(MPI_Bcast(R, (PetscMPIInt)(kc * kc), MPIU_SCALAR, 0, comm));
   for (PetscInt j = 0; j < kc; j++)
     for (PetscInt i = j + 1; i < kc; i++) R[i + j * kc] = 0.0; /* SYRK/potrf leave the strict lower triangle */
+  if (!apply) PetscFunctionReturn(0);
   if (gc->nloc) {
     PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, gc->Ca, &m));
     PetscCall(PetscLogFlops(1.0 * gc->nloc * kc * kc));
@@ -241,6 +266,37 @@ static PetscErrorCode GCRODRApplyRinvToU(KSP ksp, const PetscScalar *R)
   PetscFunctionReturn(0);
 }
 
+/* Materialises a pending factor: C <- C~ T^{-1}, U <- U~ T^{-1}, Uh <- Uh~ T^{-1} (three TRSMs), for callers
+   that hand the vectors out or transform them column by column. */
+PetscErrorCode GCRODRFoldT(KSP ksp)
+{
+  KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt     kc = gc->kcur;
+  PetscScalar *R;
+
+  PetscFunctionBegin;
+  if (!gc->tpend) PetscFunctionReturn(0);
+  gc->tpend = PETSC_FALSE;
+  if (!kc) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(kc * kc, &R));
+  for (PetscInt j = 0; j < kc; j++)
+    for (PetscInt i = 0; i < kc; i++) R[i + j * kc] = gc->T[i + j * gc->kmax];
+  if (gc->nloc) {
+    PetscBLASInt m, n;
+    PetscScalar  one = 1.0;
+
+    PetscCall(PetscBLASIntCast(gc->nloc, &m));
+    PetscCall(PetscBLASIntCast(kc, &n));
+    PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, gc->Ca, &m));
+    PetscCall(PetscLogFlops(1.0 * gc->nloc * kc * kc));
+  }
+  for (PetscInt i = 0; i < kc; i++) PetscCall(PetscObjectStateIncrease((PetscObject)gc->C[i]));
+  PetscCall(GCRODRApplyRinvToU(ksp, R));
+  PetscCall(PetscFree(R));
+  PetscCall(GCRODRUNorms(ksp));
+  PetscFunctionReturn(0);
+}
+
 /* ||R||_F ||R^{-1}||_F >= cond_2(R) for an upper-triangular kc x kc R (nonsingular); W is kc x kc scratch. */
 static PetscReal GCRODRCondF(PetscInt kc, const PetscScalar *R, PetscScalar *W)
 {
@@ -264,9 +320,10 @@ static PetscReal GCRODRCondF(PetscInt kc, const PetscScalar *R, PetscScalar *W)
 
 /* CholQR2 of C~ = A U: CholeskyQR passes on C alone (C~ = C R2 R1), then U and Uh take the combined factor in
    one triangular solve each. C~ is usually close to orthonormal already (A_new U where A_old U was), so one pass
-   is usually enough (GCRODR_CHOLQR_ONEPASS); otherwise the second restores what cond(C~)^2 cost. *ok = false
-   when the first pass fails (nothing changed); if only the second fails, U and Uh get R1 so that A U = C still
-   holds and the caller finishes with Gram-Schmidt. */
+   is usually enough (GCRODR_CHOLQR_ONEPASS); its factor then stays pending (tpend, T = R1) and no block is
+   touched. Otherwise the second pass restores what cond(C~)^2 cost. *ok = false when the first pass fails
+   (nothing changed); if only the second fails, U and Uh get R1 so that A U = C still holds and the caller
+   finishes with Gram-Schmidt. */
 static PetscErrorCode GCRODRCholQR2(KSP ksp, PetscBool *ok)
 {
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
@@ -277,13 +334,26 @@ static PetscErrorCode GCRODRCholQR2(KSP ksp, PetscBool *ok)
   PetscFunctionBegin;
   *ok = PETSC_FALSE;
   PetscCall(PetscMalloc3(kc * kc, &R1, kc * kc, &R2, kc * kc, &R));
-  PetscCall(GCRODRCholQRPass(ksp, R1, &ok1));
+  PetscCall(GCRODRCholQRPass(ksp, PETSC_FALSE, R1, &ok1));
   if (ok1 && GCRODRCondF(kc, R1, R2) <= GCRODR_CHOLQR_ONEPASS) {
-    /* C~ was well conditioned: one pass left C orthonormal to ~eps cond(C~)^2 <= 1e-12 */
-    PetscCall(GCRODRApplyRinvToU(ksp, R1));
-    *ok = PETSC_TRUE;
+    /* C~ was well conditioned: C = C~ R1^{-1} is orthonormal to ~eps cond(C~)^2 <= 1e-12; U~ is untouched, so
+       its column norms stay valid */
+    for (PetscInt j = 0; j < kc; j++)
+      for (PetscInt i = 0; i < kc; i++) gc->T[i + j * gc->kmax] = R1[i + j * kc];
+    gc->tpend = PETSC_TRUE;
+    *ok       = PETSC_TRUE;
   } else if (ok1) {
-    PetscCall(GCRODRCholQRPass(ksp, R2, &ok2));
+    PetscBLASInt m, n;
+    PetscScalar  one = 1.0;
+
+    if (gc->nloc) {
+      PetscCall(PetscBLASIntCast(gc->nloc, &m));
+      PetscCall(PetscBLASIntCast(kc, &n));
+      PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R1, &n, gc->Ca, &m));
+      PetscCall(PetscLogFlops(1.0 * gc->nloc * kc * kc));
+    }
+    for (PetscInt i = 0; i < kc; i++) PetscCall(PetscObjectStateIncrease((PetscObject)gc->C[i]));
+    PetscCall(GCRODRCholQRPass(ksp, PETSC_TRUE, R2, &ok2));
     if (ok2) { /* R = R2 R1, both upper triangular */
       for (PetscInt j = 0; j < kc; j++)
         for (PetscInt i = 0; i < kc; i++) {
@@ -300,6 +370,36 @@ static PetscErrorCode GCRODRCholQR2(KSP ksp, PetscBool *ok)
   PetscFunctionReturn(0);
 }
 
+/* C~ = A U~ for all kcur columns. For AIJ matrices one sparse-times-dense product (PETSc streams the matrix once
+   for several columns) instead of kcur MatMults; other types fall back to the columns one by one. */
+static PetscErrorCode GCRODRApplyOperator(KSP ksp, Mat A)
+{
+  KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt    kc = gc->kcur, N;
+  PetscBool   aij;
+  Mat         Ud, Cd;
+  MPI_Comm    comm = PetscObjectComm((PetscObject)ksp);
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)A, &aij, MATSEQAIJ, MATMPIAIJ, ""));
+  if (!aij || kc < 2) {
+    for (PetscInt i = 0; i < kc; i++) PetscCall(KSP_MatMult(ksp, A, gc->U[i], gc->C[i]));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(VecGetSize(gc->r, &N));
+  PetscCall(MatCreateDense(comm, gc->nloc, PETSC_DECIDE, N, kc, gc->Ua, &Ud));
+  PetscCall(MatCreateDense(comm, gc->nloc, PETSC_DECIDE, N, kc, gc->Ca, &Cd));
+  PetscCall(MatProductCreateWithMat(A, Ud, NULL, Cd));
+  PetscCall(MatProductSetType(Cd, MATPRODUCT_AB));
+  PetscCall(MatProductSetFromOptions(Cd));
+  PetscCall(MatProductSymbolic(Cd));
+  PetscCall(MatProductNumeric(Cd));
+  PetscCall(MatDestroy(&Ud));
+  PetscCall(MatDestroy(&Cd));
+  for (PetscInt i = 0; i < kc; i++) PetscCall(PetscObjectStateIncrease((PetscObject)gc->C[i]));
+  PetscFunctionReturn(0);
+}
+
 /* Step 1 of the paper for a new operator: C~ = A U, thin QR C~ = C R by CGS2 with dropping of dependent columns,
    U <- U R^{-1} (and Uh alike), so that A U = C and C^T C = I hold for the operator of this solve. */
 PetscErrorCode GCRODRRecycleForOperator(KSP ksp, Mat A)
@@ -311,15 +411,16 @@ PetscErrorCode GCRODRRecycleForOperator(KSP ksp, Mat A)
 
   PetscFunctionBegin;
   gc->c_pending = PETSC_FALSE; /* C is rebuilt from U below */
+  gc->tpend     = PETSC_FALSE; /* from U~, which spans the same space as U = U~ T^{-1} */
   if (!kc) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
-  for (i = 0; i < kc; i++) PetscCall(KSP_MatMult(ksp, A, gc->U[i], gc->C[i]));
+  PetscCall(GCRODRApplyOperator(ksp, A));
   if (gc->uh_exact) {
     PetscBool ok;
 
     PetscCall(GCRODRCholQR2(ksp, &ok));
     if (ok) {
-      PetscCall(GCRODRUNorms(ksp));
+      if (!gc->tpend) PetscCall(GCRODRUNorms(ksp));
       PetscCall(PetscLogEventEnd(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
       PetscFunctionReturn(0);
     }
@@ -377,6 +478,10 @@ PetscErrorCode GCRODRProjectResidual(KSP ksp, Vec x, PetscReal *rnorm)
   PetscFunctionBegin;
   if (!kc) PetscFunctionReturn(0);
   PetscCall(VecMDot(gc->r, kc, gc->C, gc->coef));
+  if (gc->tpend) { /* U C^T r = U~ T^{-1} T^{-T} C~^T r, and C C^T r likewise */
+    GCRODRTSolve(gc, PETSC_TRUE, gc->coef);
+    GCRODRTSolve(gc, PETSC_FALSE, gc->coef);
+  }
   PetscCall(VecMAXPY(x, kc, gc->coef, gc->U));
   for (i = 0; i < kc; i++) gc->ncoef[i] = -gc->coef[i];
   PetscCall(VecMAXPY(gc->r, kc, gc->ncoef, gc->C));
@@ -404,9 +509,14 @@ PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j, PetscBool defer_c)
     PetscCall(BlockDots(gc->nloc, j + 1, kc, gc->Va, gc->Uha, W + kc, ld));
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, W, (PetscMPIInt)(ld * kc), MPIU_SCALAR, MPIU_SUM, comm));
   }
+  /* with a pending factor the basis is [U~ D, Z] (D = diag(1/||U~_i||)): A U~ D = C T D, and C^T Uh~ =
+     T^{-T} C~^T Uh~; the harmonic Ritz values do not depend on the basis of the space */
   for (i = 0; i < kc; i++) {
+    if (gc->tpend) {
+      GCRODRTSolve(gc, PETSC_TRUE, W + i * ld);
+      for (l = 0; l <= i; l++) G[l + i * ld] = gc->T[l + i * gc->kmax] / gc->unorm[i];
+    } else G[i + i * ld] = 1.0 / gc->unorm[i];
     for (l = 0; l <= n; l++) W[l + i * ld] /= gc->unorm[i];
-    G[i + i * ld] = 1.0 / gc->unorm[i];
   }
   for (i = 0; i < j; i++) {
     W[kc + i + (kc + i) * ld] = 1.0;
@@ -425,9 +535,11 @@ PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j, PetscBool defer_c)
     PetscCallMPI(MPI_Bcast(gc->Yc, (PetscMPIInt)(ld * kk), MPIU_SCALAR, 0, comm));
   }
 
-  /* C <- What Q, U <- [U D, Z] Y, Uh <- [Uh D, V] Y */
-  for (i = 0; i < kk; i++)
+  /* C <- What Q, U <- [U D, Z] Y, Uh <- [Uh D, V] Y; with a pending factor What = [C~ T^{-1}, V] */
+  for (i = 0; i < kk; i++) {
     for (l = 0; l < kc; l++) gc->Yc[l + i * ld] /= gc->unorm[l];
+    if (gc->tpend) GCRODRTSolve(gc, PETSC_FALSE, gc->Q + i * ld);
+  }
   if (!defer_c) {
     PetscCall(BlockGemm(gc->nloc, kk, kc, gc->Ca, gc->Q, ld, 0.0, gc->Cnewa));
     PetscCall(BlockGemm(gc->nloc, kk, j + 1, gc->Va, gc->Q + kc, ld, 1.0, gc->Cnewa));
@@ -449,7 +561,8 @@ PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j, PetscBool defer_c)
     gc->c_pending_kc = kc;
     gc->c_pending_j  = j;
   } else SwapBlock(&gc->C, &gc->Ca, &gc->Cnew, &gc->Cnewa);
-  gc->kcur = kk;
+  gc->kcur  = kk;
+  gc->tpend = PETSC_FALSE;
   PetscCall(GCRODRUNorms(ksp));
   PetscCall(PetscLogEventEnd(SKUA_GCRODR_Recycle, ksp, 0, 0, 0));
   PetscFunctionReturn(0);

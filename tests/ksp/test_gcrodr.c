@@ -155,6 +155,27 @@ static PetscErrorCode TableRow(const char *matrix, const char *method, PetscInt 
   PetscFunctionReturn(0);
 }
 
+/* max |(A U)^T (A U) - I|: the handed-out U must satisfy A U = C with C orthonormal for the operator it was last
+   built for (a lazily kept triangular factor that was not folded in leaves A U = C R, far from orthonormal) */
+static PetscErrorCode GramDeviation(Mat A, PetscInt k, Vec U[], PetscReal *dev)
+{
+  Vec         *AU;
+  PetscScalar *gram;
+
+  PetscFunctionBegin;
+  *dev = 0.0;
+  PetscCall(VecDuplicateVecs(U[0], k, &AU));
+  PetscCall(PetscMalloc1(k, &gram));
+  for (PetscInt i = 0; i < k; i++) PetscCall(MatMult(A, U[i], AU[i]));
+  for (PetscInt i = 0; i < k; i++) {
+    PetscCall(VecMDot(AU[i], k, AU, gram));
+    for (PetscInt l = 0; l < k; l++) *dev = PetscMax(*dev, PetscAbsScalar(gram[l] - (l == i ? 1.0 : 0.0)));
+  }
+  PetscCall(PetscFree(gram));
+  PetscCall(VecDestroyVecs(k, &AU));
+  PetscFunctionReturn(0);
+}
+
 /* Check 1: k = 0 is GMRES(m): same iteration count within max(1, its/100) */
 static PetscErrorCode TestGMRESEquivalence(PetscInt n)
 {
@@ -280,6 +301,12 @@ static PetscErrorCode TestSequence(Family f, PetscInt n, PetscInt nsamples, Pets
     PetscCall(MakeKSP(KSPGCRODR, 40, 20, pctype, rtol, maxit, &kset));
     PetscCall(KSPGCRODRGetRecycleSpace(kr, &kU, &U)); /* kr last solved A[nsamples-1] */
     CHECK(kU > 0 && kU <= 21, "check 4: recycle space dimension %" PetscInt_FMT " after a sequence, expected 1..21\n", kU);
+    {
+      PetscReal dev;
+
+      PetscCall(GramDeviation(A[nsamples - 1], kU, U, &dev));
+      CHECK(dev <= 1e-6, "check 4: (A U)^T (A U) of the handed-out recycle space deviates from I by %g\n", (double)dev);
+    }
     PetscCall(KSPGCRODRSetRecycleSpace(kset, kU, U));
     PetscCall(SolveOne(kset, A[mid], b[mid], x, PETSC_FALSE, &ir));
     PetscCall(SolveOne(kfresh, A[mid], b[mid], x, PETSC_FALSE, &ig));
@@ -459,6 +486,55 @@ static PetscErrorCode TestSchedule(PetscInt n)
   PetscFunctionReturn(0);
 }
 
+/* Check 6, the lazy CholeskyQR factor: after a new operator the recycled blocks hold A U~ = C~ = C T with T kept
+   aside. With updates switched off once the space is full (-ksp_gcrodr_update_early 0, a huge interval), a solve on
+   a second operator runs entirely on that representation; it must converge to the true residual, and the space it
+   hands out must be the materialised U with A U orthonormal. */
+static PetscErrorCode TestLazyFactor(PetscInt n)
+{
+  Mat       A0, A1;
+  Vec       b, x, *U;
+  KSP       ksp, kset;
+  SolveInfo i0, i1, i2;
+  PetscInt  kU;
+  PetscReal dev;
+
+  PetscFunctionBegin;
+  PetscCall(BuildMatrix(FAMILY_DIFFUSION, n, 0.0, 0.0, &A0));
+  PetscCall(BuildMatrix(FAMILY_DIFFUSION, n, 3.0, 0.0, &A1));
+  PetscCall(BuildRHS(A0, n, 0.0, &b));
+  PetscCall(VecDuplicate(b, &x));
+  PetscCall(MakeKSP(KSPGCRODR, 40, 20, PCJACOBI, 1e-8, 10000, &ksp));
+  PetscCall(KSPSetOptionsPrefix(ksp, "lazy_"));
+  PetscCall(PetscOptionsSetValue(NULL, "-lazy_ksp_gcrodr_update_early", "0"));
+  PetscCall(PetscOptionsSetValue(NULL, "-lazy_ksp_gcrodr_update_interval", "1000000"));
+  PetscCall(KSPSetFromOptions(ksp));
+  PetscCall(SolveOne(ksp, A0, b, x, PETSC_FALSE, &i0));
+  PetscCall(SolveOne(ksp, A1, b, x, PETSC_FALSE, &i1));
+  PetscCall(TableRow("diffusion, s = 3, no updates", "gcrodr lazy factor", i1.its, i1.relres));
+  CHECK(i0.reason > 0 && i1.reason > 0 && i1.relres <= 1.01e-8, "check 6: reasons %d / %d, true relative residual %g on the second operator\n", (int)i0.reason, (int)i1.reason, (double)i1.relres);
+  PetscCall(KSPGCRODRGetRecycleSpace(ksp, &kU, &U));
+  CHECK(kU >= 10, "check 6: recycle space dimension %" PetscInt_FMT " after the first solve, expected at least 10\n", kU);
+  if (kU > 0) {
+    PetscCall(GramDeviation(A1, kU, U, &dev));
+    CHECK(dev <= 1e-6, "check 6: (A U)^T (A U) of the handed-out space deviates from I by %g\n", (double)dev);
+    /* the same space in a fresh KSP on the same operator: recycled, so fewer iterations than the first solve */
+    PetscCall(MakeKSP(KSPGCRODR, 40, 20, PCJACOBI, 1e-8, 10000, &kset));
+    PetscCall(KSPGCRODRSetRecycleSpace(kset, kU, U));
+    PetscCall(SolveOne(kset, A1, b, x, PETSC_FALSE, &i2));
+    CHECK(i2.reason > 0 && i2.relres <= 1.01e-8 && i2.its < i0.its, "check 6: handed-over space: reason %d, true relative residual %g, %" PetscInt_FMT " iterations vs %" PetscInt_FMT " for the first solve\n", (int)i2.reason, (double)i2.relres, i2.its, i0.its);
+    PetscCall(KSPDestroy(&kset));
+  }
+  PetscCall(PetscOptionsClearValue(NULL, "-lazy_ksp_gcrodr_update_early"));
+  PetscCall(PetscOptionsClearValue(NULL, "-lazy_ksp_gcrodr_update_interval"));
+  PetscCall(KSPDestroy(&ksp));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&b));
+  PetscCall(MatDestroy(&A0));
+  PetscCall(MatDestroy(&A1));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   PetscInt  n1 = 32, n2 = 32, ns = 10, nh = 64, nsh = 10;
@@ -483,6 +559,7 @@ int main(int argc, char **argv)
   PetscCall(TestSequence(FAMILY_DIFFUSION, n2, ns, 1e-8, PCJACOBI, 0.0, 10000, PETSC_TRUE));
   PetscCall(TestAPI());
   PetscCall(TestSchedule(n2));
+  PetscCall(TestLazyFactor(n2));
   if (helmholtz) {
     PetscCall(TestSequence(FAMILY_HELMHOLTZ, nh, nsh, 1e-8, PCJACOBI, kappa, 20000, PETSC_FALSE));
     PetscCall(TestSequence(FAMILY_HELMHOLTZ, nh, nsh, 1e-8, PCNONE, kappa, 20000, PETSC_FALSE));
