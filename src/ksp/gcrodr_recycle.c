@@ -472,19 +472,26 @@ PetscErrorCode GCRODRRecycleForOperator(KSP ksp, Mat A)
 /* x <- x + U C^T r, r <- r - C C^T r: the best correction from the recycle space, leaves r _|_ range(C) */
 PetscErrorCode GCRODRProjectResidual(KSP ksp, Vec x, PetscReal *rnorm)
 {
-  KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
-  PetscInt    i, kc = gc->kcur;
+  KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt     i, kc = gc->kcur;
+  PetscScalar *ra, *xa;
 
   PetscFunctionBegin;
   if (!kc) PetscFunctionReturn(0);
-  PetscCall(VecMDot(gc->r, kc, gc->C, gc->coef));
+  /* GEMVs on the contiguous blocks (one reduction), as in the Arnoldi steps */
+  PetscCall(VecGetArray(gc->r, &ra));
+  PetscCall(GCRODRGemvT(gc->nloc, kc, gc->Ca, ra, gc->coef));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, gc->coef, (PetscMPIInt)kc, MPIU_SCALAR, MPIU_SUM, PetscObjectComm((PetscObject)ksp)));
   if (gc->tpend) { /* U C^T r = U~ T^{-1} T^{-T} C~^T r, and C C^T r likewise */
     GCRODRTSolve(gc, PETSC_TRUE, gc->coef);
     GCRODRTSolve(gc, PETSC_FALSE, gc->coef);
   }
-  PetscCall(VecMAXPY(x, kc, gc->coef, gc->U));
+  PetscCall(GCRODRGemvN(gc->nloc, kc, gc->Ca, gc->coef, ra)); /* r -= C c */
+  PetscCall(VecRestoreArray(gc->r, &ra));
   for (i = 0; i < kc; i++) gc->ncoef[i] = -gc->coef[i];
-  PetscCall(VecMAXPY(gc->r, kc, gc->ncoef, gc->C));
+  PetscCall(VecGetArray(x, &xa));
+  PetscCall(GCRODRGemvN(gc->nloc, kc, gc->Ua, gc->ncoef, xa)); /* x += U c */
+  PetscCall(VecRestoreArray(x, &xa));
   PetscCall(VecNorm(gc->r, NORM_2, rnorm));
   PetscFunctionReturn(0);
 }
