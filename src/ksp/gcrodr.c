@@ -1,5 +1,6 @@
 /* KSPGCRODR: GCRO-DR(m, k) Krylov subspace recycling with right preconditioning (Parks, de Sturler, Mackey, Johnson, Maiti, SISC 28(5), 2006). */
 #include "gcrodr_impl.h"
+#include <petscblaslapack.h>
 
 PetscLogEvent SKUA_GCRODR_Arnoldi, SKUA_GCRODR_Recycle, SKUA_GCRODR_Eig;
 
@@ -151,8 +152,12 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
         PetscCall(GCRODRGemvT(gc->nloc, kc, gc->Ca, wa, y));
         PetscCall(GCRODRGemvT(gc->nloc, j + 1, gc->Va, wa, y + kc));
         y[nb] = 0.0;
-        if (pass == 0)
-          for (PetscInt r = 0; r < gc->nloc; r++) y[nb] += wa[r] * wa[r];
+        if (pass == 0 && gc->nloc) { /* ||w||^2 locally, vectorised by BLAS (a scalar loop is latency-bound) */
+          PetscBLASInt bn, one = 1;
+
+          PetscCall(PetscBLASIntCast(gc->nloc, &bn));
+          y[nb] = BLASdot_(&bn, wa, &one, wa, &one);
+        }
         PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, y, (PetscMPIInt)(nb + 1), MPIU_SCALAR, MPIU_SUM, comm));
         if (pass == 0) wnorm0 = PetscSqrtReal(PetscRealPart(y[nb]));
         if (gc->tpend) GCRODRTSolve(gc, PETSC_TRUE, y); /* C^T w = T^{-T} C~^T w */
