@@ -191,6 +191,26 @@ static PetscErrorCode GCRODRFitUh(KSP ksp)
   PetscFunctionReturn(0);
 }
 
+/* X <- X R^{-1} on the local rows of one block of kcur vectors (R upper triangular, kcur x kcur, leading dimension
+   kcur); the Vecs over X are told that their array changed. */
+static PetscErrorCode GCRODRBlockTrsm(KSP ksp, const PetscScalar *R, PetscScalar *X, Vec *vecs)
+{
+  KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
+  PetscInt     kc = gc->kcur;
+  PetscBLASInt m, n;
+  PetscScalar  one = 1.0;
+
+  PetscFunctionBegin;
+  if (gc->nloc && kc) {
+    PetscCall(PetscBLASIntCast(gc->nloc, &m));
+    PetscCall(PetscBLASIntCast(kc, &n));
+    PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, X, &m));
+    PetscCall(PetscLogFlops(1.0 * gc->nloc * kc * kc));
+  }
+  for (PetscInt i = 0; i < kc; i++) PetscCall(PetscObjectStateIncrease((PetscObject)vecs[i]));
+  PetscFunctionReturn(0);
+}
+
 /* One CholeskyQR pass on the kc columns of C: G = C^T C (SYRK, one reduction), R = chol(G) decided on rank 0,
    and, if apply, C <- C R^{-1} (TRSM); R is returned (upper triangle, kc x kc, zero below). *ok = false (and C
    unchanged) when G is not numerically positive definite or R's diagonal spans more than 1/GCRODR_CHOLQR_TOL
@@ -234,35 +254,18 @@ static PetscErrorCode GCRODRCholQRPass(KSP ksp, PetscBool apply, PetscScalar *R,
   PetscCallMPI(MPI_Bcast(R, (PetscMPIInt)(kc * kc), MPIU_SCALAR, 0, comm));
   for (PetscInt j = 0; j < kc; j++)
     for (PetscInt i = j + 1; i < kc; i++) R[i + j * kc] = 0.0; /* SYRK/potrf leave the strict lower triangle */
-  if (!apply) PetscFunctionReturn(0);
-  if (gc->nloc) {
-    PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, gc->Ca, &m));
-    PetscCall(PetscLogFlops(1.0 * gc->nloc * kc * kc));
-  }
-  for (PetscInt i = 0; i < kc; i++) PetscCall(PetscObjectStateIncrease((PetscObject)gc->C[i]));
+  if (apply) PetscCall(GCRODRBlockTrsm(ksp, R, gc->Ca, gc->C));
   PetscFunctionReturn(0);
 }
 
 /* U <- U R^{-1}, Uh <- Uh R^{-1} for the upper-triangular kc x kc factor R that was applied to C. */
 static PetscErrorCode GCRODRApplyRinvToU(KSP ksp, const PetscScalar *R)
 {
-  KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
-  PetscInt     kc = gc->kcur;
-  PetscBLASInt m, n;
-  PetscScalar  one = 1.0;
+  KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
 
   PetscFunctionBegin;
-  if (gc->nloc) {
-    PetscCall(PetscBLASIntCast(gc->nloc, &m));
-    PetscCall(PetscBLASIntCast(kc, &n));
-    PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, gc->Ua, &m));
-    PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, gc->Uha, &m));
-    PetscCall(PetscLogFlops(2.0 * gc->nloc * kc * kc));
-  }
-  for (PetscInt i = 0; i < kc; i++) {
-    PetscCall(PetscObjectStateIncrease((PetscObject)gc->U[i]));
-    PetscCall(PetscObjectStateIncrease((PetscObject)gc->Uh[i]));
-  }
+  PetscCall(GCRODRBlockTrsm(ksp, R, gc->Ua, gc->U));
+  PetscCall(GCRODRBlockTrsm(ksp, R, gc->Uha, gc->Uh));
   PetscFunctionReturn(0);
 }
 
@@ -281,16 +284,7 @@ PetscErrorCode GCRODRFoldT(KSP ksp)
   PetscCall(PetscMalloc1(kc * kc, &R));
   for (PetscInt j = 0; j < kc; j++)
     for (PetscInt i = 0; i < kc; i++) R[i + j * kc] = gc->T[i + j * gc->kmax];
-  if (gc->nloc) {
-    PetscBLASInt m, n;
-    PetscScalar  one = 1.0;
-
-    PetscCall(PetscBLASIntCast(gc->nloc, &m));
-    PetscCall(PetscBLASIntCast(kc, &n));
-    PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R, &n, gc->Ca, &m));
-    PetscCall(PetscLogFlops(1.0 * gc->nloc * kc * kc));
-  }
-  for (PetscInt i = 0; i < kc; i++) PetscCall(PetscObjectStateIncrease((PetscObject)gc->C[i]));
+  PetscCall(GCRODRBlockTrsm(ksp, R, gc->Ca, gc->C));
   PetscCall(GCRODRApplyRinvToU(ksp, R));
   PetscCall(PetscFree(R));
   PetscCall(GCRODRUNorms(ksp));
@@ -343,16 +337,7 @@ static PetscErrorCode GCRODRCholQR2(KSP ksp, PetscBool *ok)
     gc->tpend = PETSC_TRUE;
     *ok       = PETSC_TRUE;
   } else if (ok1) {
-    PetscBLASInt m, n;
-    PetscScalar  one = 1.0;
-
-    if (gc->nloc) {
-      PetscCall(PetscBLASIntCast(gc->nloc, &m));
-      PetscCall(PetscBLASIntCast(kc, &n));
-      PetscCallBLAS("BLAStrsm", BLAStrsm_("R", "U", "N", "N", &m, &n, &one, R1, &n, gc->Ca, &m));
-      PetscCall(PetscLogFlops(1.0 * gc->nloc * kc * kc));
-    }
-    for (PetscInt i = 0; i < kc; i++) PetscCall(PetscObjectStateIncrease((PetscObject)gc->C[i]));
+    PetscCall(GCRODRBlockTrsm(ksp, R1, gc->Ca, gc->C));
     PetscCall(GCRODRCholQRPass(ksp, PETSC_TRUE, R2, &ok2));
     if (ok2) { /* R = R2 R1, both upper triangular */
       for (PetscInt j = 0; j < kc; j++)
