@@ -68,7 +68,7 @@ static PetscErrorCode GCRODRFreeStorage(KSP ksp)
   PetscCall(VecDestroy(&gc->r));
   PetscCall(VecDestroy(&gc->t));
   PetscCall(VecDestroy(&gc->xold));
-  PetscCall(PetscFree3(gc->unorm, gc->T, gc->tbuf));
+  PetscCall(PetscFree2(gc->unorm, gc->T));
   PetscCall(PetscFree5(gc->H, gc->B, gc->HR, gc->cs, gc->sn));
   PetscCall(PetscFree5(gc->g, gc->y, gc->coef, gc->ncoef, gc->G));
   PetscCall(PetscFree3(gc->WtV, gc->Q, gc->Yc));
@@ -104,7 +104,7 @@ static PetscErrorCode GCRODRAllocate(KSP ksp, Vec tmpl)
   PetscCall(VecDuplicate(tmpl, &gc->r));
   PetscCall(VecDuplicate(tmpl, &gc->t));
   PetscCall(VecDuplicate(tmpl, &gc->xold));
-  PetscCall(PetscCalloc3(kx, &gc->unorm, kx * kx, &gc->T, kx, &gc->tbuf));
+  PetscCall(PetscCalloc2(kx, &gc->unorm, kx * kx, &gc->T));
   PetscCall(PetscCalloc5(m1 * m, &gc->H, kx * m, &gc->B, m1 * m, &gc->HR, m, &gc->cs, m, &gc->sn));
   PetscCall(PetscCalloc5(m1, &gc->g, m1 + kx, &gc->y, kx + m1, &gc->coef, kx + m1, &gc->ncoef, m1 * m, &gc->G));
   PetscCall(PetscCalloc3(m1 * m, &gc->WtV, m1 * kx, &gc->Q, m1 * kx, &gc->Yc));
@@ -508,9 +508,11 @@ static PetscErrorCode KSPGCRODRGetRecycleSpace_GCRODR(KSP ksp, PetscInt *k, Vec 
   KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
 
   PetscFunctionBegin;
-  if (gc->allocated) PetscCall(GCRODRFoldT(ksp));
   if (k) *k = gc->allocated ? gc->kcur : 0;
-  if (U) *U = (gc->allocated && gc->kcur) ? gc->U : NULL;
+  if (U) {
+    *U = NULL;
+    if (gc->allocated && gc->kcur) PetscCall(GCRODRMaterialise(ksp, PETSC_FALSE, U));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -545,9 +547,11 @@ static PetscErrorCode KSPGCRODRGetPreconditionedRecycleSpace_GCRODR(KSP ksp, Pet
   KSP_GCRODR *gc = (KSP_GCRODR *)ksp->data;
 
   PetscFunctionBegin;
-  if (gc->allocated) PetscCall(GCRODRFoldT(ksp));
   if (k) *k = gc->allocated ? gc->kcur : 0;
-  if (W) *W = (gc->allocated && gc->kcur) ? gc->Uh : NULL;
+  if (W) {
+    *W = NULL;
+    if (gc->allocated && gc->kcur) PetscCall(GCRODRMaterialise(ksp, PETSC_TRUE, W));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -600,7 +604,7 @@ PetscErrorCode KSPGCRODRSetReuse(KSP ksp, PetscBool reuse)
 }
 
 /*@
-  KSPGCRODRGetRecycleSpace - The current recycle space U (solution space), borrowed; k = 0 and U = NULL if there is none.
+  KSPGCRODRGetRecycleSpace - The current recycle space U (solution space), borrowed and valid until the next KSPSolve(); k = 0 and U = NULL if there is none.
 @*/
 PetscErrorCode KSPGCRODRGetRecycleSpace(KSP ksp, PetscInt *k, Vec **U)
 {
@@ -626,7 +630,7 @@ PetscErrorCode KSPGCRODRSetRecycleSpace(KSP ksp, PetscInt k, Vec U[])
 }
 
 /*@
-  KSPGCRODRGetPreconditionedRecycleSpace - M^-1 U for the current recycle space U, borrowed (for checkpoints).
+  KSPGCRODRGetPreconditionedRecycleSpace - M^-1 U for the current recycle space U, borrowed and valid until the next KSPSolve() (for checkpoints).
 @*/
 PetscErrorCode KSPGCRODRGetPreconditionedRecycleSpace(KSP ksp, PetscInt *k, Vec **W)
 {

@@ -50,10 +50,10 @@ typedef struct {
   PetscObjectState A_state;
   /* Lazy CholeskyQR factor: while tpend, the stored blocks hold A U~ = C~ with C~ = C T (T upper triangular,
      kcur x kcur, leading dimension kmax), i.e. C = C~ T^{-1}, U = U~ T^{-1}, Uh = Uh~ T^{-1}. Every use applies
-     T^{-1} to kcur coefficients instead of three n x kcur triangular solves per new operator (GCRODRFoldT
-     materialises C, U and Uh where a caller needs them). */
+     T^{-1} to kcur coefficients instead of three n x kcur triangular solves per new operator
+     (GCRODRMaterialise forms U or Uh out of place for callers outside the solver). */
   PetscBool    tpend;
-  PetscScalar *T, *tbuf;
+  PetscScalar *T;
   PetscReal   *unorm; /* ||U~_i|| of the stored columns, the D_k scaling of the paper is 1/unorm */
   Vec       *V;     /* m + 1 Arnoldi vectors (residual space) */
   Vec       *Z;     /* m vectors Z_j = M V_j (solution space), as in flexible GMRES */
@@ -83,7 +83,7 @@ PETSC_INTERN PetscErrorCode GCRODRRecycleForOperator(KSP, Mat);
 PETSC_INTERN PetscErrorCode GCRODRProjectResidual(KSP, Vec, PetscReal *);
 PETSC_INTERN PetscErrorCode GCRODRUpdateRecycle(KSP, PetscInt, PetscBool);
 PETSC_INTERN PetscErrorCode GCRODRFlushC(KSP);
-PETSC_INTERN PetscErrorCode GCRODRFoldT(KSP);
+PETSC_INTERN PetscErrorCode GCRODRMaterialise(KSP, PetscBool, Vec **);
 PETSC_INTERN void           GCRODRTSolve(const KSP_GCRODR *, PetscBool, PetscScalar *);
 
 /* gcrodr_eig.c: harmonic Ritz vectors of the pencil (G^T G, G^T WtV), G and WtV (n+1) x n with leading dimension ld.

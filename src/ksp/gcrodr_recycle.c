@@ -269,25 +269,26 @@ static PetscErrorCode GCRODRApplyRinvToU(KSP ksp, const PetscScalar *R)
   PetscFunctionReturn(0);
 }
 
-/* Materialises a pending factor: C <- C~ T^{-1}, U <- U~ T^{-1}, Uh <- Uh~ T^{-1} (three TRSMs), for callers
-   that hand the vectors out or transform them column by column. */
-PetscErrorCode GCRODRFoldT(KSP ksp)
+/* The recycled vectors U (or Uh = M^{-1} U, when precond) as the method defines them, for callers outside the
+   solver (KSPGCRODRGet[Preconditioned]RecycleSpace). With a pending factor they are formed out of place,
+   U~ T^{-1} in the scratch block of the next update, so the solver's own state, and with it every later
+   iterate, is the same whether or not a run asked for its space (a checkpoint must not change the results). */
+PetscErrorCode GCRODRMaterialise(KSP ksp, PetscBool precond, Vec **vecs)
 {
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
   PetscInt     kc = gc->kcur;
   PetscScalar *R;
 
   PetscFunctionBegin;
-  if (!gc->tpend) PetscFunctionReturn(0);
-  gc->tpend = PETSC_FALSE;
-  if (!kc) PetscFunctionReturn(0);
+  *vecs = precond ? gc->Uh : gc->U;
+  if (!gc->tpend || !kc) PetscFunctionReturn(0);
   PetscCall(PetscMalloc1(kc * kc, &R));
   for (PetscInt j = 0; j < kc; j++)
     for (PetscInt i = 0; i < kc; i++) R[i + j * kc] = gc->T[i + j * gc->kmax];
-  PetscCall(GCRODRBlockTrsm(ksp, R, gc->Ca, gc->C));
-  PetscCall(GCRODRApplyRinvToU(ksp, R));
+  PetscCall(PetscArraycpy(precond ? gc->Uhnewa : gc->Unewa, precond ? gc->Uha : gc->Ua, (size_t)gc->nloc * kc));
+  PetscCall(GCRODRBlockTrsm(ksp, R, precond ? gc->Uhnewa : gc->Unewa, precond ? gc->Uhnew : gc->Unew));
   PetscCall(PetscFree(R));
-  PetscCall(GCRODRUNorms(ksp));
+  *vecs = precond ? gc->Uhnew : gc->Unew;
   PetscFunctionReturn(0);
 }
 

@@ -488,8 +488,8 @@ static PetscErrorCode TestSchedule(PetscInt n)
 
 /* Check 6, the lazy CholeskyQR factor: after a new operator the recycled blocks hold A U~ = C~ = C T with T kept
    aside. With updates switched off once the space is full (-ksp_gcrodr_update_early 0, a huge interval), a solve on
-   a second operator runs entirely on that representation; it must converge to the true residual, and the space it
-   hands out must be the materialised U with A U orthonormal. */
+   a second operator runs entirely on that representation; it must converge to the true residual, the space it
+   hands out must be the materialised U with A U orthonormal, and handing it out must not change later solves. */
 static PetscErrorCode TestLazyFactor(PetscInt n)
 {
   Mat       A0, A1;
@@ -524,6 +524,30 @@ static PetscErrorCode TestLazyFactor(PetscInt n)
     PetscCall(SolveOne(kset, A1, b, x, PETSC_FALSE, &i2));
     CHECK(i2.reason > 0 && i2.relres <= 1.01e-8 && i2.its < i0.its, "check 6: handed-over space: reason %d, true relative residual %g, %" PetscInt_FMT " iterations vs %" PetscInt_FMT " for the first solve\n", (int)i2.reason, (double)i2.relres, i2.its, i0.its);
     PetscCall(KSPDestroy(&kset));
+  }
+  {
+    /* asking for the space (a checkpoint) must not change later iterates: the same two solves plus a third with
+       another right-hand side, with and without Get* in between, must give bit-identical solutions */
+    KSP       kq;
+    Vec       b2, x2, *W;
+    PetscReal diff;
+
+    PetscCall(BuildRHS(A0, n, 1.0, &b2));
+    PetscCall(VecDuplicate(b, &x2));
+    PetscCall(KSPGCRODRGetPreconditionedRecycleSpace(ksp, NULL, &W));
+    PetscCall(SolveOne(ksp, A1, b2, x, PETSC_FALSE, &i1));
+    PetscCall(MakeKSP(KSPGCRODR, 40, 20, PCJACOBI, 1e-8, 10000, &kq));
+    PetscCall(KSPSetOptionsPrefix(kq, "lazy_"));
+    PetscCall(KSPSetFromOptions(kq));
+    PetscCall(SolveOne(kq, A0, b, x2, PETSC_FALSE, &i2));
+    PetscCall(SolveOne(kq, A1, b, x2, PETSC_FALSE, &i2));
+    PetscCall(SolveOne(kq, A1, b2, x2, PETSC_FALSE, &i2));
+    PetscCall(VecAXPY(x2, -1.0, x));
+    PetscCall(VecNorm(x2, NORM_INFINITY, &diff));
+    CHECK(diff == 0.0 && i1.its == i2.its, "check 6: a solve after Get*RecycleSpace differs from the same solve without it (max |dx| = %g, %" PetscInt_FMT " vs %" PetscInt_FMT " iterations)\n", (double)diff, i1.its, i2.its);
+    PetscCall(KSPDestroy(&kq));
+    PetscCall(VecDestroy(&x2));
+    PetscCall(VecDestroy(&b2));
   }
   PetscCall(PetscOptionsClearValue(NULL, "-lazy_ksp_gcrodr_update_early"));
   PetscCall(PetscOptionsClearValue(NULL, "-lazy_ksp_gcrodr_update_interval"));
