@@ -28,8 +28,9 @@ PetscInt SkuaSketchDenseBlock(PetscInt m)
 }
 
 /* Rows per Gaussian tile, a power of two dividing every block size; tiles start at global multiples of it
-   and are fixed, so the GEMM of a tile sees the same operands (and k-blocking) whatever np and d (S b matches a
-   column of S A). */
+   and are fixed, so the GEMM of a tile sees the same operands (and k-blocking) whatever np: S A is the same for
+   any np. Across d (S b against a column of S A) the tile sums agree to rounding only, since the BLAS may choose
+   another kernel for another shape (OpenBLAS's small-matrix path on AMD Zen does). */
 #define GAUSSIAN_TILE 256
 
 /* Sparse sketches on the rows [lo, hi) of a block, SPARSE_GROUP columns of A at a time: every row adds its s signed

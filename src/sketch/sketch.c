@@ -525,7 +525,8 @@ PetscErrorCode SkuaSketchApply(SkuaSketch S, Mat A, Mat *SA)
   PetscFunctionReturn(0);
 }
 
-/* b is a one-column dense matrix: the same kernels (and so the same rounding) as Apply on a dense A. */
+/* b is a one-column dense matrix: the same code as Apply on a dense A, so S b is bit for bit a column of S A for
+   the sparse types and SRHT; for Gaussian the BLAS may round a one-column tile product differently (dense.c). */
 PetscErrorCode SkuaSketchApplyVec(SkuaSketch S, Vec b, Vec *Sb)
 {
   PetscInt           M, rstart, rend;
