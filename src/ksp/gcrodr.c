@@ -240,18 +240,19 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
     y[i] = s / HR[i + i * ld];
   }
   if (j > 0) {
-    PetscCall(VecMAXPY(x, j, y, gc->Z));
-    if (kc) {
-      /* Utilde y1 = U D (-D^{-1} B y2) = -U B y2 */
-      PetscScalar *by = gc->ncoef;
+    /* x += Z y2 + Utilde y1 with Utilde y1 = U D (-D^{-1} B y2) = -U B y2, as GEMVs on the contiguous blocks */
+    PetscScalar *xa, *yneg = gc->coef, *by = gc->ncoef;
 
-      for (l = 0; l < kc; l++) {
-        by[l] = 0.0;
-        for (i = 0; i < j; i++) by[l] -= gc->B[l + i * gc->kmax] * y[i];
-      }
-      if (gc->tpend) GCRODRTSolve(gc, PETSC_FALSE, by); /* U = U~ T^{-1} */
-      PetscCall(VecMAXPY(x, kc, by, gc->U));
+    for (i = 0; i < j; i++) yneg[i] = -y[i];
+    for (l = 0; l < kc; l++) {
+      by[l] = 0.0;
+      for (i = 0; i < j; i++) by[l] += gc->B[l + i * gc->kmax] * y[i];
     }
+    if (kc && gc->tpend) GCRODRTSolve(gc, PETSC_FALSE, by); /* U = U~ T^{-1} */
+    PetscCall(VecGetArray(x, &xa));
+    PetscCall(GCRODRGemvN(gc->nloc, j, gc->Za, yneg, xa)); /* x -= Z (-y2) */
+    PetscCall(GCRODRGemvN(gc->nloc, kc, gc->Ua, by, xa));  /* x -= U (B y2) */
+    PetscCall(VecRestoreArray(x, &xa));
   }
   PetscCall(PetscLogEventEnd(SKUA_GCRODR_Arnoldi, ksp, 0, 0, 0));
   /* after the converging cycle C = What Q is deferred (GCRODRFlushC): the next operator usually rebuilds it */
