@@ -163,8 +163,8 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
         if (gc->tpend) GCRODRTSolve(gc, PETSC_TRUE, y); /* C^T w = T^{-T} C~^T w */
         for (l = 0; l < nb; l++) gc->coef[l] += y[l];
         if (gc->tpend) GCRODRTSolve(gc, PETSC_FALSE, y); /* C (C^T w) = C~ T^{-1} (C^T w) */
-        PetscCall(GCRODRGemvN(gc->nloc, kc, gc->Ca, y, wa));
-        PetscCall(GCRODRGemvN(gc->nloc, j + 1, gc->Va, y + kc, wa));
+        PetscCall(GCRODRGemvN(gc->nloc, kc, -1.0, gc->Ca, y, wa));
+        PetscCall(GCRODRGemvN(gc->nloc, j + 1, -1.0, gc->Va, y + kc, wa));
         PetscCall(PetscObjectStateIncrease((PetscObject)w)); /* written through the block's array */
         PetscCall(VecNorm(w, NORM_2, &hnew));
       }
@@ -241,17 +241,16 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
   }
   if (j > 0) {
     /* x += Z y2 + Utilde y1 with Utilde y1 = U D (-D^{-1} B y2) = -U B y2, as GEMVs on the contiguous blocks */
-    PetscScalar *xa, *yneg = gc->coef, *by = gc->ncoef;
+    PetscScalar *xa, *by = gc->coef;
 
-    for (i = 0; i < j; i++) yneg[i] = -y[i];
     for (l = 0; l < kc; l++) {
       by[l] = 0.0;
       for (i = 0; i < j; i++) by[l] += gc->B[l + i * gc->kmax] * y[i];
     }
-    if (kc && gc->tpend) GCRODRTSolve(gc, PETSC_FALSE, by); /* U = U~ T^{-1} */
+    if (gc->tpend) GCRODRTSolve(gc, PETSC_FALSE, by); /* U = U~ T^{-1} */
     PetscCall(VecGetArray(x, &xa));
-    PetscCall(GCRODRGemvN(gc->nloc, j, gc->Za, yneg, xa)); /* x -= Z (-y2) */
-    PetscCall(GCRODRGemvN(gc->nloc, kc, gc->Ua, by, xa));  /* x -= U (B y2) */
+    PetscCall(GCRODRGemvN(gc->nloc, j, 1.0, gc->Za, y, xa));   /* x += Z y2 */
+    PetscCall(GCRODRGemvN(gc->nloc, kc, -1.0, gc->Ua, by, xa)); /* x -= U (B y2) */
     PetscCall(VecRestoreArray(x, &xa));
   }
   PetscCall(PetscLogEventEnd(SKUA_GCRODR_Arnoldi, ksp, 0, 0, 0));

@@ -49,7 +49,7 @@ typedef struct {
   PetscObjectId    A_id;
   PetscObjectState A_state;
   /* Lazy CholeskyQR factor: while tpend, the stored blocks hold A U~ = C~ with C~ = C T (T upper triangular,
-     kcur x kcur, leading dimension kmax), i.e. C = C~ T^{-1}, U = U~ T^{-1}, Uh = Uh~ T^{-1}. Every use applies
+     kcur x kcur, leading dimension kcur), i.e. C = C~ T^{-1}, U = U~ T^{-1}, Uh = Uh~ T^{-1}. Every use applies
      T^{-1} to kcur coefficients instead of three n x kcur triangular solves per new operator
      (GCRODRMaterialise forms U or Uh out of place for callers outside the solver). */
   PetscBool    tpend;
@@ -76,7 +76,7 @@ typedef struct {
 
 /* gcrodr_recycle.c: BLAS on the local parts of contiguous blocks (nloc rows, column-major) */
 PETSC_INTERN PetscErrorCode GCRODRGemvT(PetscInt nloc, PetscInt ncol, const PetscScalar *A, const PetscScalar *x, PetscScalar *y); /* y = A^T x */
-PETSC_INTERN PetscErrorCode GCRODRGemvN(PetscInt nloc, PetscInt ncol, const PetscScalar *A, const PetscScalar *c, PetscScalar *w); /* w -= A c */
+PETSC_INTERN PetscErrorCode GCRODRGemvN(PetscInt nloc, PetscInt ncol, PetscScalar alpha, const PetscScalar *A, const PetscScalar *c, PetscScalar *w); /* w += alpha A c */
 /* gcrodr_recycle.c */
 PETSC_INTERN PetscErrorCode GCRODRUNorms(KSP);
 PETSC_INTERN PetscErrorCode GCRODRRecycleForOperator(KSP, Mat);

@@ -37,7 +37,7 @@ static void SwapBlock(Vec **a, PetscScalar **aa, Vec **b, PetscScalar **ba)
 /* c <- T^{-T} c (trans) or c <- T^{-1} c for the pending kcur x kcur upper-triangular factor T (see tpend). */
 void GCRODRTSolve(const KSP_GCRODR *gc, PetscBool trans, PetscScalar *c)
 {
-  const PetscInt     kc = gc->kcur, ld = gc->kmax;
+  const PetscInt     kc = gc->kcur, ld = gc->kcur;
   const PetscScalar *T  = gc->T;
 
   if (trans) {
@@ -97,10 +97,10 @@ PetscErrorCode GCRODRGemvT(PetscInt nloc, PetscInt ncol, const PetscScalar *A, c
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GCRODRGemvN(PetscInt nloc, PetscInt ncol, const PetscScalar *A, const PetscScalar *c, PetscScalar *w)
+PetscErrorCode GCRODRGemvN(PetscInt nloc, PetscInt ncol, PetscScalar alpha, const PetscScalar *A, const PetscScalar *c, PetscScalar *w)
 {
   PetscBLASInt m, n, one = 1;
-  PetscScalar  a = -1.0, b = 1.0;
+  PetscScalar  a = alpha, b = 1.0;
 
   PetscFunctionBegin;
   if (!ncol || !nloc) PetscFunctionReturn(0);
@@ -277,18 +277,15 @@ PetscErrorCode GCRODRMaterialise(KSP ksp, PetscBool precond, Vec **vecs)
 {
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
   PetscInt     kc = gc->kcur;
-  PetscScalar *R;
+  PetscScalar *out;
 
   PetscFunctionBegin;
   *vecs = precond ? gc->Uh : gc->U;
   if (!gc->tpend || !kc) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc1(kc * kc, &R));
-  for (PetscInt j = 0; j < kc; j++)
-    for (PetscInt i = 0; i < kc; i++) R[i + j * kc] = gc->T[i + j * gc->kmax];
-  PetscCall(PetscArraycpy(precond ? gc->Uhnewa : gc->Unewa, precond ? gc->Uha : gc->Ua, (size_t)gc->nloc * kc));
-  PetscCall(GCRODRBlockTrsm(ksp, R, precond ? gc->Uhnewa : gc->Unewa, precond ? gc->Uhnew : gc->Unew));
-  PetscCall(PetscFree(R));
+  out = precond ? gc->Uhnewa : gc->Unewa;
+  PetscCall(PetscArraycpy(out, precond ? gc->Uha : gc->Ua, (size_t)gc->nloc * kc));
   *vecs = precond ? gc->Uhnew : gc->Unew;
+  PetscCall(GCRODRBlockTrsm(ksp, gc->T, out, *vecs));
   PetscFunctionReturn(0);
 }
 
@@ -333,8 +330,7 @@ static PetscErrorCode GCRODRCholQR2(KSP ksp, PetscBool *ok)
   if (ok1 && GCRODRCondF(kc, R1, R2) <= GCRODR_CHOLQR_ONEPASS) {
     /* C~ was well conditioned: C = C~ R1^{-1} is orthonormal to ~eps cond(C~)^2 <= 1e-12; U~ is untouched, so
        its column norms stay valid */
-    for (PetscInt j = 0; j < kc; j++)
-      for (PetscInt i = 0; i < kc; i++) gc->T[i + j * gc->kmax] = R1[i + j * kc];
+    PetscCall(PetscArraycpy(gc->T, R1, kc * kc));
     gc->tpend = PETSC_TRUE;
     *ok       = PETSC_TRUE;
   } else if (ok1) {
@@ -459,7 +455,7 @@ PetscErrorCode GCRODRRecycleForOperator(KSP ksp, Mat A)
 PetscErrorCode GCRODRProjectResidual(KSP ksp, Vec x, PetscReal *rnorm)
 {
   KSP_GCRODR  *gc = (KSP_GCRODR *)ksp->data;
-  PetscInt     i, kc = gc->kcur;
+  PetscInt     kc = gc->kcur;
   PetscScalar *ra, *xa;
 
   PetscFunctionBegin;
@@ -472,11 +468,10 @@ PetscErrorCode GCRODRProjectResidual(KSP ksp, Vec x, PetscReal *rnorm)
     GCRODRTSolve(gc, PETSC_TRUE, gc->coef);
     GCRODRTSolve(gc, PETSC_FALSE, gc->coef);
   }
-  PetscCall(GCRODRGemvN(gc->nloc, kc, gc->Ca, gc->coef, ra)); /* r -= C c */
+  PetscCall(GCRODRGemvN(gc->nloc, kc, -1.0, gc->Ca, gc->coef, ra)); /* r -= C c */
   PetscCall(VecRestoreArray(gc->r, &ra));
-  for (i = 0; i < kc; i++) gc->ncoef[i] = -gc->coef[i];
   PetscCall(VecGetArray(x, &xa));
-  PetscCall(GCRODRGemvN(gc->nloc, kc, gc->Ua, gc->ncoef, xa)); /* x += U c */
+  PetscCall(GCRODRGemvN(gc->nloc, kc, 1.0, gc->Ua, gc->coef, xa)); /* x += U c */
   PetscCall(VecRestoreArray(x, &xa));
   PetscCall(VecNorm(gc->r, NORM_2, rnorm));
   PetscFunctionReturn(0);
@@ -507,7 +502,7 @@ PetscErrorCode GCRODRUpdateRecycle(KSP ksp, PetscInt j, PetscBool defer_c)
   for (i = 0; i < kc; i++) {
     if (gc->tpend) {
       GCRODRTSolve(gc, PETSC_TRUE, W + i * ld);
-      for (l = 0; l <= i; l++) G[l + i * ld] = gc->T[l + i * gc->kmax] / gc->unorm[i];
+      for (l = 0; l <= i; l++) G[l + i * ld] = gc->T[l + i * kc] / gc->unorm[i];
     } else G[i + i * ld] = 1.0 / gc->unorm[i];
     for (l = 0; l <= n; l++) W[l + i * ld] /= gc->unorm[i];
   }
