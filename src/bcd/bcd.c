@@ -4,7 +4,7 @@
 const char *const SkuaBCDLossTypes[]      = {"squared", "logistic", "quadratic", "softmax", "SkuaBCDLossType", "SKUA_BCD_LOSS_", NULL};
 const char *const SkuaBCDRuleTypes[]      = {"cyclic", "random", "perm", "lipschitz", "gs", "gsl", "gsd", "gsq", "SkuaBCDRuleType", "SKUA_BCD_RULE_", NULL};
 const char *const SkuaBCDUpdateTypes[]    = {"gradient", "linesearch", "newton", "exact", "SkuaBCDUpdateType", "SKUA_BCD_UPDATE_", NULL};
-const char *const SkuaBCDPartitionTypes[] = {"contiguous", "variable", "active", "SkuaBCDPartitionType", "SKUA_BCD_PARTITION_", NULL};
+const char *const SkuaBCDPartitionTypes[] = {"contiguous", "variable", "active", "tree", "SkuaBCDPartitionType", "SKUA_BCD_PARTITION_", NULL};
 
 PetscLogEvent    SkuaBCD_Select, SkuaBCD_Update, SkuaBCD_Gradient, SkuaBCD_Trace, SkuaBCD_SetUp, SkuaBCD_Read;
 static PetscBool registered = PETSC_FALSE;
@@ -79,6 +79,7 @@ PetscErrorCode SkuaBCDDestroy(SkuaBCD *bcd)
   PetscCall(PetscFree(b->P));
   PetscCall(PetscFree(b->bpos));
   PetscCall(SkuaBCDActiveDestroy(b));
+  PetscCall(SkuaBCDTreeDestroy(b));
   PetscCall(PetscFree2(b->feat, b->fscore));
   PetscCall(PetscFree6(b->cand, b->Kc, b->Kw, b->dq, b->dq2, b->gq));
   PetscCall(PetscFree6(b->blk, b->heap, b->gb, b->db, b->H, b->Hw));
@@ -110,7 +111,10 @@ PetscErrorCode SkuaBCDSetPartition(SkuaBCD bcd, SkuaBCDPartitionType t, PetscInt
 {
   PetscFunctionBegin;
   bcd->partition = t;
-  if (bs > 0) bcd->bs = bs;
+  if (bs > 0) {
+    bcd->bs     = bs;
+    bcd->bs_set = PETSC_TRUE;
+  }
   PetscFunctionReturn(0);
 }
 PetscErrorCode SkuaBCDSetRegularization(SkuaBCD bcd, PetscReal l1, PetscReal l2, PetscReal rho)
@@ -181,8 +185,9 @@ PetscErrorCode SkuaBCDSetFromOptions(SkuaBCD bcd)
   PetscCall(PetscOptionsReal("-bcd_l2", "L2 regulariser l2/2 |x|^2 (LIBLINEAR's cost C is l2 = 1/C)", "SkuaBCDSetRegularization", bcd->l2, &bcd->l2, NULL));
   PetscCall(PetscOptionsReal("-bcd_l1", "L1 regulariser l1 |x|_1 (proximal updates)", "SkuaBCDSetRegularization", bcd->l1, &bcd->l1, NULL));
   PetscCall(PetscOptionsReal("-bcd_prox", "BCD-PR: add rho/2 |x_b - x_b^k|^2 to every block subproblem", "SkuaBCDSetRegularization", bcd->rho, &bcd->rho, NULL));
-  PetscCall(PetscOptionsEnum("-bcd_partition", "Blocks: contiguous (fixed, of -bcd_block_size) or variable (greedy top-tau coordinates each iteration)", "SkuaBCDSetPartition", SkuaBCDPartitionTypes, (PetscEnum)bcd->partition, (PetscEnum *)&bcd->partition, NULL));
-  PetscCall(PetscOptionsInt("-bcd_block_size", "Block size tau", "SkuaBCDSetPartition", bcd->bs, &bcd->bs, NULL));
+  PetscCall(PetscOptionsEnum("-bcd_partition", "Blocks: contiguous (fixed, of -bcd_block_size), variable (greedy top-tau coordinates each iteration), active (proximal Newton on the active set), tree (forests of A's graph solved by message passing; quadratic loss)", "SkuaBCDSetPartition", SkuaBCDPartitionTypes, (PetscEnum)bcd->partition, (PetscEnum *)&bcd->partition, NULL));
+  PetscCall(PetscOptionsInt("-bcd_block_size", "Block size tau (tree: the largest forest; default no limit)", "SkuaBCDSetPartition", bcd->bs, &bcd->bs, &set));
+  if (set) bcd->bs_set = PETSC_TRUE;
   PetscCall(PetscOptionsEnum("-bcd_rule", "Selection: cyclic, random, perm, lipschitz, gs, gsl, gsd, gsq", "SkuaBCDSetRule", SkuaBCDRuleTypes, (PetscEnum)bcd->rule, (PetscEnum *)&bcd->rule, NULL));
   PetscCall(PetscOptionsEnum("-bcd_update", "Block update: gradient (1/L_b), linesearch (backtracking), newton (block Newton, Armijo), exact (block minimisation; squared and quadratic losses)", "SkuaBCDSetUpdate", SkuaBCDUpdateTypes, (PetscEnum)bcd->update, (PetscEnum *)&bcd->update, NULL));
   PetscCall(PetscOptionsReal("-bcd_tol", "Stop when |x - prox(x - grad f)| <= tol (checked at trace points)", "SkuaBCDSetTolerances", bcd->tol, &bcd->tol, NULL));
@@ -271,9 +276,16 @@ PetscErrorCode SkuaBCDSetUp(SkuaBCD bcd)
   PetscCheck(bcd->classes >= 0, bcd->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bcd_classes %" PetscInt_FMT " must be >= 0 (0: the largest label + 1)", bcd->classes);
   PetscCheck(bcd->partition != SKUA_BCD_PARTITION_VARIABLE || bcd->rops->greedy, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition variable chooses the tau coordinates with the largest gradient scores every iteration, so it needs -bcd_rule gs, gsl, gsd or gsq, not %s", SkuaBCDRuleTypes[bcd->rule]);
   PetscCheck(bcd->partition != SKUA_BCD_PARTITION_ACTIVE || ((bcd->loss == SKUA_BCD_LOSS_SQUARED || bcd->loss == SKUA_BCD_LOSS_LOGISTIC) && (bcd->update == SKUA_BCD_UPDATE_NEWTON || bcd->update == SKUA_BCD_UPDATE_EXACT)), bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition active (proximal Newton over the active set, inner coordinate descent) needs -bcd_loss squared or logistic and -bcd_update newton, not %s and %s", SkuaBCDLossTypes[bcd->loss], SkuaBCDUpdateTypes[bcd->update]);
+  if (bcd->partition == SKUA_BCD_PARTITION_TREE) {
+    PetscCheck(bcd->loss == SKUA_BCD_LOSS_QUADRATIC, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition tree takes its forests from the graph of A, so it needs -bcd_loss quadratic (f = 1/2 x^T A x - b^T x), not %s", SkuaBCDLossTypes[bcd->loss]);
+    PetscCheck(bcd->l1 == 0, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition tree solves each forest block exactly by message passing, which has no L1 form; drop -bcd_l1 or use -bcd_partition contiguous or variable");
+    PetscCheck(bcd->update == SKUA_BCD_UPDATE_EXACT || bcd->update == SKUA_BCD_UPDATE_NEWTON, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition tree needs -bcd_update exact (or newton, the same for a quadratic), not %s: a forest block is solved, not stepped", SkuaBCDUpdateTypes[bcd->update]);
+    PetscCheck(bcd->rule != SKUA_BCD_RULE_LIPSCHITZ, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition tree: -bcd_rule lipschitz needs block Lipschitz constants of the forests; use cyclic, random, perm (fixed forests) or gs, gsl, gsd, gsq (a greedy forest per iteration)");
+  }
   PetscCheck(bcd->update != SKUA_BCD_UPDATE_EXACT || bcd->lops->exact_quadratic, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_update exact minimises each block subproblem in closed form, which needs a loss that is quadratic in x (-bcd_loss squared or quadratic), not %s; use -bcd_update newton", SkuaBCDLossTypes[bcd->loss]);
   PetscCall(PetscLogEventBegin(SkuaBCD_SetUp, 0, 0, 0, 0));
   bs = PetscMin(bcd->bs, bcd->d); /* features per block */
+  if (bcd->partition == SKUA_BCD_PARTITION_TREE && !bcd->bs_set) bs = bcd->d;
 
   PetscCall(PetscMalloc2(bcd->mloc + 1, &bcd->s, bcd->mloc + 1, &bcd->o));
   bcd->nc = 1;
@@ -281,8 +293,14 @@ PetscErrorCode SkuaBCDSetUp(SkuaBCD bcd)
   bcd->nx  = bcd->d * bcd->nc;
   bcd->bsf = bs;
   bcd->nb  = bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS ? (bcd->d + bs - 1) / bs : 0;
-  PetscCall(PetscMalloc1(bcd->nb + 1, &bcd->bstart));
-  for (PetscInt j = 0; j <= bcd->nb; j++) bcd->bstart[j] = PetscMin(j * bs, bcd->d) * bcd->nc;
+  if (bcd->partition == SKUA_BCD_PARTITION_TREE) {
+    bcd->bs = bs;
+    PetscCall(SkuaBCDTreeSetUp(bcd)); /* fixed forests: nb, bstart and tnodes */
+  }
+  if (!bcd->bstart) {
+    PetscCall(PetscMalloc1(bcd->nb + 1, &bcd->bstart));
+    for (PetscInt j = 0; j <= bcd->nb; j++) bcd->bstart[j] = PetscMin(j * bs, bcd->d) * bcd->nc;
+  }
   PetscCall(PetscMalloc4(bcd->nb + 1, &bcd->Lb, bcd->nb + 1, &bcd->Lest, bcd->nb + 1, &bcd->Lcum, bcd->nb + 1, &bcd->perm));
   PetscCall(PetscCalloc5(bcd->nx, &bcd->Lc, bcd->nx, &bcd->x, bcd->nx, &bcd->g, bcd->nx, &bcd->gl, bcd->nx, &bcd->score));
   PetscCall(PetscCalloc4(bcd->mloc * bcd->nc + 1, &bcd->u, bcd->mloc * bcd->nc + 1, &bcd->dz, bcd->mloc + 1, &bcd->wv, bcd->mloc + 1, &bcd->mark));
@@ -290,8 +308,8 @@ PetscErrorCode SkuaBCDSetUp(SkuaBCD bcd)
   PetscCall(PetscMalloc2(bs, &bcd->feat, bcd->d, &bcd->fscore));
   bcd->bs = bs;
   {
-    PetscInt n = bs * bcd->nc; /* coordinates per block */
-    PetscCall(PetscMalloc6(n, &bcd->blk, n, &bcd->heap, n, &bcd->gb, n, &bcd->db, n * n, &bcd->H, n * n + 4 * n, &bcd->Hw));
+    PetscInt n = bs * bcd->nc, nh = bcd->partition == SKUA_BCD_PARTITION_TREE ? 1 : n; /* coordinates per block; forests need no dense Hessian */
+    PetscCall(PetscMalloc6(n, &bcd->blk, n, &bcd->heap, n, &bcd->gb, n, &bcd->db, nh * nh, &bcd->H, nh * nh + 4 * nh, &bcd->Hw));
   }
   if (bcd->rule == SKUA_BCD_RULE_GSQ && bcd->partition == SKUA_BCD_PARTITION_VARIABLE) {
     PetscInt M = PetscMin(4 * bs, bcd->d); /* candidate features of the approximate variable-block GSQ rule */

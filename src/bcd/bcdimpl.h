@@ -116,6 +116,12 @@ struct _p_SkuaBCD {
   PetscInt  *acp, *ari;
   PetscReal *acv, *as, *ao, *au;
 
+  /* -bcd_partition tree (tree.c): A's rows replicated (CSR), union-find and forest-solve work; fixed forests are
+     tnodes[bstart[j] .. bstart[j+1]) */
+  PetscBool  bs_set; /* -bcd_block_size given (tree: otherwise no limit on the forest size) */
+  PetscInt  *trp, *tci, *tuf, *tpos, *troots, *torder, *tpar, *tsort, *tnodes;
+  PetscReal *tcv, *tpiv, *trhs, *tcp;
+
   /* Results */
   PetscInt               its;
   SkuaBCDConvergedReason reason;
@@ -163,6 +169,10 @@ PETSC_INTERN PetscErrorCode SkuaBCDCommit(SkuaBCD, PetscReal t, const PetscReal 
 PETSC_INTERN PetscErrorCode SkuaBCDBlockHessian(SkuaBCD, PetscReal H[]); /* of f on blk, reduced */
 PETSC_INTERN PetscErrorCode SkuaBCDRecordTrace(SkuaBCD, PetscInt it, PetscReal F, PetscReal gnorm, PetscReal seconds);
 PETSC_INTERN PetscErrorCode SkuaBCDSolveActive(SkuaBCD);
+PETSC_INTERN PetscErrorCode SkuaBCDTreeSetUp(SkuaBCD);
+PETSC_INTERN PetscErrorCode SkuaBCDTreeDestroy(SkuaBCD);
+PETSC_INTERN PetscInt       SkuaBCDGreedyForest(SkuaBCD, const PetscReal score[], PetscInt f[]);
+PETSC_INTERN PetscErrorCode SkuaBCDTreeSolve(SkuaBCD, PetscReal shift, PetscReal db[]);
 PETSC_INTERN PetscErrorCode SkuaBCDActiveDestroy(SkuaBCD);
 PETSC_INTERN PetscErrorCode SkuaBCDMaxEig(PetscInt n, const PetscReal G[], PetscReal work[], PetscReal *lmax);
 PETSC_INTERN PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD);

@@ -28,7 +28,10 @@ static PetscErrorCode SetContiguous(SkuaBCD bcd, PetscInt j)
   PetscFunctionBegin;
   bcd->blkid = j;
   bcd->nblk  = bcd->bstart[j + 1] - bcd->bstart[j];
-  for (PetscInt k = 0; k < bcd->nblk; k++) bcd->blk[k] = bcd->bstart[j] + k;
+  if (bcd->tnodes) /* fixed forests (tree.c) */
+    for (PetscInt k = 0; k < bcd->nblk; k++) bcd->blk[k] = bcd->tnodes[bcd->bstart[j] + k];
+  else
+    for (PetscInt k = 0; k < bcd->nblk; k++) bcd->blk[k] = bcd->bstart[j] + k;
   PetscFunctionReturn(0);
 }
 
@@ -291,11 +294,25 @@ static PetscErrorCode SelectGSQVariable(SkuaBCD bcd, PetscInt k)
   PetscFunctionReturn(0);
 }
 
+/* Tree blocks with a greedy rule: the forest grown from the coordinates in decreasing score order (tree.c).
+   Single coordinates have no block matrix, so gsd and gsq order them as gsl does. */
+static PetscErrorCode SelectGreedyTree(SkuaBCD bcd, PetscInt k)
+{
+  PetscInt n;
+
+  PetscFunctionBegin;
+  FeatureScores(bcd);
+  n = SkuaBCDGreedyForest(bcd, bcd->fscore, bcd->feat);
+  PetscCall(SetFeatures(bcd, n, bcd->feat));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode SelectGreedy(SkuaBCD bcd, PetscInt k)
 {
   PetscFunctionBegin;
   PetscCheck(bcd->gfull, bcd->comm, PETSC_ERR_PLIB, "greedy rule without a current full gradient");
-  if (bcd->partition == SKUA_BCD_PARTITION_VARIABLE && bcd->rule == SKUA_BCD_RULE_GSQ) PetscCall(SelectGSQVariable(bcd, k));
+  if (bcd->partition == SKUA_BCD_PARTITION_TREE) PetscCall(SelectGreedyTree(bcd, k));
+  else if (bcd->partition == SKUA_BCD_PARTITION_VARIABLE && bcd->rule == SKUA_BCD_RULE_GSQ) PetscCall(SelectGSQVariable(bcd, k));
   else if (bcd->partition == SKUA_BCD_PARTITION_VARIABLE) PetscCall(SelectGreedyVariable(bcd, k));
   else PetscCall(SelectGreedyFixed(bcd, k));
   PetscFunctionReturn(0);

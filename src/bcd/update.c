@@ -434,6 +434,10 @@ static PetscErrorCode BlockNewtonDirection(SkuaBCD bcd)
   const PetscInt n = bcd->nblk;
 
   PetscFunctionBegin;
+  if (bcd->partition == SKUA_BCD_PARTITION_TREE) { /* a forest block: message passing, no dense Hessian */
+    PetscCall(SkuaBCDTreeSolve(bcd, bcd->l2 + bcd->rho, bcd->db));
+    PetscFunctionReturn(0);
+  }
   PetscCall(SkuaBCDBlockHessian(bcd, bcd->H));
   for (PetscInt k = 0; k < n; k++) bcd->H[k * n + k] += bcd->l2 + bcd->rho;
   if (bcd->l1 > 0) PetscCall(ProxNewtonDirection(bcd, n, bcd->H, bcd->db));

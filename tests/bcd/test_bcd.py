@@ -550,6 +550,67 @@ def case_generator_E(np_):
     case_generators(np_, "E")
 
 
+def tree_data(n, seed):
+    """An SPD A whose graph is one random tree (parent of i < i), unequal weights of both signs, and b."""
+    rng = np.random.default_rng(seed)
+    par = np.array([rng.integers(0, i) for i in range(1, n)])
+    w = rng.standard_normal(n - 1)
+    S = sp.csr_matrix((w, (np.arange(1, n), par)), shape=(n, n))
+    S = S + S.T
+    A = (sp.diags(np.asarray(abs(S).sum(axis=1)).ravel() + 0.1 + rng.random(n)) + S).tocsr()
+    return A, rng.standard_normal(n)
+
+
+def case_tree(np_):
+    """Forest-structured blocks solved by message passing (-bcd_partition tree; paper Sec. 6).
+    (1) On an A whose graph is a tree, the greedy forest without a size limit is every variable, so one block update
+    must land on numpy's x* of (A + l2 I) x = b: this checks the elimination itself (dropping the coupling to the parent
+    or a pivot update fails it). (2) On problems D and E every forest variant (greedy gs/gsl, size-limited, fixed
+    forests with cyclic/random/perm, BCD-PR, the Newton update) converges to x*, and on D the greedy forest needs at most 1/20 of the
+    block updates of fixed 5-blocks with GSL and exact updates (the paper's finding for graph-structured problems)."""
+    d = tmpdir()
+    A, b = tree_data(300, seed=11)
+    write_problem(f"{d}/t.h5", A, b)
+    for l2 in (0.0, 0.3):
+        xs = np.linalg.solve(A.toarray() + l2 * np.eye(300), b)
+        solve(["-problem", f"{d}/t.h5", "-bcd_loss", "quadratic", "-bcd_l2", l2, "-bcd_partition", "tree", "-bcd_rule", "gsl",
+               "-bcd_update", "exact", "-bcd_max_it", 1, "-bcd_tol", 1e-10 * np.linalg.norm(b)], np_, f"{d}/t1.h5")
+        r = read(f"{d}/t1.h5")
+        xerr = np.abs(r["x"] - xs).max() / np.abs(xs).max()
+        print(f"  tree graph, l2 {l2}: one forest update, |x - x*|/|x*| {xerr:.1e}, gradient norm {r['gn'][-1]:.1e}")
+        check(xerr < 1e-12 and r["gn"][-1] < 1e-10 * np.linalg.norm(b), "one update over the whole tree is not the exact solve")
+    for name in "DE":
+        solve(["-generate", name, "-seed", 1], 1, f"{d}/{name}.h5")
+        with h5py.File(f"{d}/{name}.h5", "r") as F:
+            g = F["A"]
+            Q = sp.csr_matrix((g["data"][:], g["indices"][:], g["indptr"][:]), shape=tuple(g.attrs["shape"]))
+            q = F["b"][:]
+        runs = [("gsl", 0, 0, 0), ("gs", 0, 0, 0), ("gsq", 300, 0, 0), ("cyclic", 0, 0, 0), ("random", 0, 0, 0), ("perm", 0, 0.1, 1.0)]
+        its = {}
+        for rule, bs, l2, rho in runs:
+            xs = spla.spsolve((Q + l2 * sp.eye(Q.shape[0])).tocsc(), q)
+            Fs = quad_objective(Q, q, xs, l2=l2)
+            opts = ["-problem", f"{d}/{name}.h5", "-bcd_l2", l2, "-bcd_prox", rho, "-bcd_partition", "tree", "-bcd_rule", rule,
+                    "-bcd_update", "exact" if rule != "gs" else "newton", "-bcd_tol", 1e-8 * np.linalg.norm(q), "-bcd_max_it", 20000,
+                    "-bcd_trace_every", 10]
+            solve(opts + (["-bcd_block_size", bs] if bs else []), np_, f"{d}/{name}-{rule}.h5")
+            r = read(f"{d}/{name}-{rule}.h5")
+            gap = (r["obj"] - Fs) / abs(Fs)
+            its[rule] = int(r["it"][np.nonzero(gap <= 1e-8)[0][0]]) if np.any(gap <= 1e-8) else None
+            rel = np.linalg.norm(r["x"] - xs) / np.linalg.norm(xs)
+            print(f"  {name} tree {rule:6s} size limit {bs or 'none':>4} l2 {l2} rho {rho}: {r['it'][-1]} updates, to gap 1e-8 at {its[rule]}, |x - x*|/|x*| {rel:.1e}")
+            check(its[rule] is not None and rel < 1e-6 and abs(quad_objective(Q, q, r["x"], l2=l2) - r["obj"][-1]) < 1e-12 * abs(Fs), f"{name} tree {rule}: not converged to x*")
+        if name == "D":
+            solve(["-problem", f"{d}/D.h5", "-bcd_rule", "gsl", "-bcd_update", "exact", "-bcd_block_size", 5, "-bcd_tol", 0,
+                   "-bcd_max_it", 20 * its["gsl"], "-bcd_trace_every", 20 * its["gsl"]], np_, f"{d}/D-fixed.h5", check_rc=False)
+            r = read(f"{d}/D-fixed.h5")
+            xs = spla.spsolve(Q.tocsc(), q)
+            gap = (r["obj"][-1] - quad_objective(Q, q, xs)) / abs(quad_objective(Q, q, xs))
+            print(f"  D contiguous gsl exact, block 5: relative gap {gap:.1e} after {20 * its['gsl']} updates")
+            check(gap > 1e-8, "fixed 5-blocks reached the gap within 20x the greedy forest's updates")
+    print("tree OK")
+
+
 def case_np_identical_new(np_):
     """np 1 and np 4 on the new losses and rules: quadratic (problem D) with gsq-exact and variable gsq, softmax
     with gsl-newton and GSQ-r: same block choices, traces equal to round-off."""
@@ -560,7 +621,9 @@ def case_np_identical_new(np_):
     runs = [[f"{d}/E.h5", "-bcd_rule", "gsq", "-bcd_update", "exact", "-bcd_block_size", 8],
             [f"{d}/E.h5", "-bcd_partition", "variable", "-bcd_rule", "gsq", "-bcd_update", "newton", "-bcd_block_size", 10, "-bcd_l1", 0.01],
             [f"{d}/s.h5", "-bcd_loss", "softmax", "-bcd_rule", "gsl", "-bcd_update", "newton", "-bcd_block_size", 3, "-bcd_l2", 0.1],
-            [f"{d}/s.h5", "-bcd_loss", "softmax", "-bcd_rule", "gsq", "-bcd_update", "gradient", "-bcd_block_size", 2, "-bcd_l1", 0.5]]
+            [f"{d}/s.h5", "-bcd_loss", "softmax", "-bcd_rule", "gsq", "-bcd_update", "gradient", "-bcd_block_size", 2, "-bcd_l1", 0.5],
+            [f"{d}/E.h5", "-bcd_partition", "tree", "-bcd_rule", "gsl", "-bcd_update", "exact"],
+            [f"{d}/E.h5", "-bcd_partition", "tree", "-bcd_rule", "perm", "-bcd_update", "exact", "-bcd_block_size", 100, "-bcd_l2", 0.1, "-bcd_prox", 0.5]]
     for k, opts in enumerate(runs):
         res = []
         for n in (1, 4):
@@ -598,6 +661,8 @@ def bad_cases(d):
     Qd[3, 3] = -1.0
     write_problem(f"{d}/negdiag.h5", Qd.tocsr(), q)
     write_problem(f"{d}/cls.h5", A, np.arange(20) % 3)
+    P = sp.csr_matrix(np.array([[1, 0.9, 0], [0.9, 1, 0.9], [0, 0.9, 1]]))  # symmetric, positive diagonal, indefinite
+    write_problem(f"{d}/indef.h5", P, np.ones(3))
     write_problem(f"{d}/labels15.h5", A, np.where(np.arange(20) == 2, 1.5, 1.0))
     ok = ["-problem", f"{d}/ok.h5"]
     return {
@@ -618,6 +683,11 @@ def bad_cases(d):
         "softmax_bad_label": (["-problem", f"{d}/labels15.h5", "-bcd_loss", "softmax"], r"labels15.h5: label 1.5 of row 2 is not a class number; -bcd_loss softmax needs labels 0, 1, ..., C-1"),
         "softmax_label_over_classes": (["-problem", f"{d}/cls.h5", "-bcd_loss", "softmax", "-bcd_classes", 2], r"label 2\.? of row \d+ is not a class number 0..1"),
         "unknown_generator": (["-generate", "F"], r"-generate F: unknown problem; choose A .*E"),
+        "tree_not_quadratic": (ok + ["-bcd_partition", "tree", "-bcd_update", "exact"], r"-bcd_partition tree .* needs -bcd_loss quadratic .*not squared"),
+        "tree_l1": (["-problem", f"{d}/indef.h5", "-bcd_loss", "quadratic", "-bcd_partition", "tree", "-bcd_update", "exact", "-bcd_l1", 1], r"-bcd_partition tree .* no L1 form"),
+        "tree_gradient": (["-problem", f"{d}/indef.h5", "-bcd_loss", "quadratic", "-bcd_partition", "tree"], r"-bcd_partition tree needs -bcd_update exact .*not gradient"),
+        "tree_lipschitz": (["-problem", f"{d}/indef.h5", "-bcd_loss", "quadratic", "-bcd_partition", "tree", "-bcd_update", "exact", "-bcd_rule", "lipschitz"], r"-bcd_rule lipschitz needs block Lipschitz constants"),
+        "tree_indefinite": (["-problem", f"{d}/indef.h5", "-bcd_loss", "quadratic", "-bcd_partition", "tree", "-bcd_update", "exact"], r"indef.h5: -bcd_partition tree: a pivot of the forest block is .* A is not positive definite"),
         "variable_needs_greedy": (ok + ["-bcd_partition", "variable", "-bcd_rule", "random"], r"variable .* needs -bcd_rule gs, gsl, gsd or gsq"),
         "missing_file": (["-problem", f"{d}/nope.h5"], r"Cannot open '.*nope.h5'"),
         "missing_b": (None, r"dataset 'b' is missing"),
@@ -625,7 +695,8 @@ def bad_cases(d):
 
 
 NEW_BAD = {"quadratic_not_square", "quadratic_not_symmetric", "quadratic_bad_diagonal", "exact_logistic", "exact_softmax",
-           "softmax_bad_label", "softmax_label_over_classes", "unknown_generator"}
+           "softmax_bad_label", "softmax_label_over_classes", "unknown_generator", "tree_not_quadratic", "tree_l1", "tree_gradient",
+           "tree_lipschitz", "tree_indefinite"}
 
 
 def case_bad_input_new(np_):
