@@ -2,7 +2,7 @@
 #SBATCH --job-name=skua-bench-bcd
 #SBATCH --ntasks=1
 #SBATCH --time=01:00:00
-# BCD benchmark (issue #6): (1) rules x updates (gradient, linesearch, newton, exact; fixed and variable blocks) on the
+# BCD benchmark (issue #6): (1) rules x updates (gradient, linesearch, newton, exact; fixed, variable and, on D/E, forest blocks) on the
 # synthetic problems A (least squares), B (logistic), C (50-class softmax), D and E (label propagation quadratics):
 # block updates and solver seconds to (F - F*) <= 1e-2, 1e-4, 1e-8 |F*| (A: unregularised as in the paper, F* = 0, gaps times F(0)); (2) skua-bcd vs LIBLINEAR (liblinear-train -s 0 / -s 6,
 # -B -1; apt-get install liblinear-tools) on problem B, each to the same objective; (3) the large sparse problem (--large
