@@ -4,7 +4,7 @@
 const char *const SkuaBCDLossTypes[]      = {"squared", "logistic", "quadratic", "softmax", "SkuaBCDLossType", "SKUA_BCD_LOSS_", NULL};
 const char *const SkuaBCDRuleTypes[]      = {"cyclic", "random", "perm", "lipschitz", "gs", "gsl", "gsd", "gsq", "SkuaBCDRuleType", "SKUA_BCD_RULE_", NULL};
 const char *const SkuaBCDUpdateTypes[]    = {"gradient", "linesearch", "newton", "exact", "SkuaBCDUpdateType", "SKUA_BCD_UPDATE_", NULL};
-const char *const SkuaBCDPartitionTypes[] = {"contiguous", "variable", "active", "tree", "SkuaBCDPartitionType", "SKUA_BCD_PARTITION_", NULL};
+const char *const SkuaBCDPartitionTypes[] = {"contiguous", "variable", "active", "tree", "sorted", "SkuaBCDPartitionType", "SKUA_BCD_PARTITION_", NULL};
 
 PetscLogEvent    SkuaBCD_Select, SkuaBCD_Update, SkuaBCD_Gradient, SkuaBCD_Trace, SkuaBCD_SetUp, SkuaBCD_Read;
 static PetscBool registered = PETSC_FALSE;
@@ -69,6 +69,7 @@ PetscErrorCode SkuaBCDDestroy(SkuaBCD *bcd)
   PetscCall(PetscFree(b->b));
   PetscCall(PetscFree2(b->s, b->o));
   PetscCall(PetscFree(b->bstart));
+  PetscCall(PetscFree(b->bcoord));
   PetscCall(PetscFree(b->Hq));
   PetscCall(PetscFree(b->Hqoff));
   PetscCall(PetscFree4(b->Lb, b->Lest, b->Lcum, b->perm));
@@ -185,7 +186,7 @@ PetscErrorCode SkuaBCDSetFromOptions(SkuaBCD bcd)
   PetscCall(PetscOptionsReal("-bcd_l2", "L2 regulariser l2/2 |x|^2 (LIBLINEAR's cost C is l2 = 1/C)", "SkuaBCDSetRegularization", bcd->l2, &bcd->l2, NULL));
   PetscCall(PetscOptionsReal("-bcd_l1", "L1 regulariser l1 |x|_1 (proximal updates)", "SkuaBCDSetRegularization", bcd->l1, &bcd->l1, NULL));
   PetscCall(PetscOptionsReal("-bcd_prox", "BCD-PR: add rho/2 |x_b - x_b^k|^2 to every block subproblem", "SkuaBCDSetRegularization", bcd->rho, &bcd->rho, NULL));
-  PetscCall(PetscOptionsEnum("-bcd_partition", "Blocks: contiguous (fixed, of -bcd_block_size), variable (greedy top-tau coordinates each iteration), active (proximal Newton on the active set), tree (forests of A's graph solved by message passing; quadratic loss)", "SkuaBCDSetPartition", SkuaBCDPartitionTypes, (PetscEnum)bcd->partition, (PetscEnum *)&bcd->partition, NULL));
+  PetscCall(PetscOptionsEnum("-bcd_partition", "Blocks: contiguous (fixed, of -bcd_block_size), sorted (fixed, of features sorted by their Lipschitz constants), variable (greedy top-tau coordinates each iteration), active (proximal Newton on the active set), tree (forests of A's graph solved by message passing; quadratic loss)", "SkuaBCDSetPartition", SkuaBCDPartitionTypes, (PetscEnum)bcd->partition, (PetscEnum *)&bcd->partition, NULL));
   PetscCall(PetscOptionsInt("-bcd_block_size", "Block size tau (tree: the largest forest; default no limit)", "SkuaBCDSetPartition", bcd->bs, &bcd->bs, &set));
   if (set) bcd->bs_set = PETSC_TRUE;
   PetscCall(PetscOptionsEnum("-bcd_rule", "Selection: cyclic, random, perm, lipschitz, gs, gsl, gsd, gsq", "SkuaBCDSetRule", SkuaBCDRuleTypes, (PetscEnum)bcd->rule, (PetscEnum *)&bcd->rule, NULL));
@@ -292,10 +293,10 @@ PetscErrorCode SkuaBCDSetUp(SkuaBCD bcd)
   PetscCall(bcd->lops->setup(bcd)); /* softmax sets nc */
   bcd->nx  = bcd->d * bcd->nc;
   bcd->bsf = bs;
-  bcd->nb  = bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS ? (bcd->d + bs - 1) / bs : 0;
+  bcd->nb  = SkuaBCDFixedBlocks(bcd) ? (bcd->d + bs - 1) / bs : 0;
   if (bcd->partition == SKUA_BCD_PARTITION_TREE) {
     bcd->bs = bs;
-    PetscCall(SkuaBCDTreeSetUp(bcd)); /* fixed forests: nb, bstart and tnodes */
+    PetscCall(SkuaBCDTreeSetUp(bcd)); /* fixed forests: nb, bstart and bcoord */
   }
   if (!bcd->bstart) {
     PetscCall(PetscMalloc1(bcd->nb + 1, &bcd->bstart));

@@ -83,9 +83,10 @@ struct _p_SkuaBCD {
   const SkuaBCDUpdateOps *uops;
   PetscBool               setup;
 
-  /* Partition (contiguous): block j holds coordinates [bstart[j], bstart[j+1]). */
+  /* Fixed partitions: block j holds the coordinates at positions [bstart[j], bstart[j+1]) of bcoord (NULL: the
+     identity, contiguous blocks). sorted: features by decreasing L_i; tree: fixed forests. */
   PetscInt   nb;
-  PetscInt  *bstart;
+  PetscInt  *bstart, *bcoord;
   PetscReal *Lb, *Lest, *Lcum; /* block Lipschitz bounds, line-search estimates, cumulative Lb (lipschitz rule) */
   PetscReal *Lc;               /* coordinate Lipschitz bounds */
   PetscReal  Lmax;             /* max_j Lb (variable blocks: max_i Lc): the common step of the GS rule */
@@ -119,7 +120,7 @@ struct _p_SkuaBCD {
   /* -bcd_partition tree (tree.c): A's rows replicated (CSR), union-find and forest-solve work; fixed forests are
      tnodes[bstart[j] .. bstart[j+1]) */
   PetscBool  bs_set; /* -bcd_block_size given (tree: otherwise no limit on the forest size) */
-  PetscInt  *trp, *tci, *tuf, *tpos, *troots, *torder, *tpar, *tsort, *tnodes;
+  PetscInt  *trp, *tci, *tuf, *tpos, *troots, *torder, *tpar, *tsort;
   PetscReal *tcv, *tpiv, *trhs, *tcp;
 
   /* Results */
@@ -142,6 +143,10 @@ static inline const char *SkuaBCDNum(char buf[32], double v)
   snprintf(buf, 32, "%g", v);
   return buf;
 }
+
+/* Coordinate at position p of the fixed partition; fixed Lipschitz blocks are the contiguous and sorted ones. */
+static inline PetscInt  SkuaBCDBCoord(SkuaBCD bcd, PetscInt p) { return bcd->bcoord ? bcd->bcoord[p] : p; }
+static inline PetscBool SkuaBCDFixedBlocks(SkuaBCD bcd) { return (bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS || bcd->partition == SKUA_BCD_PARTITION_SORTED) ? PETSC_TRUE : PETSC_FALSE; }
 
 /* Counter-based randomness: word w of stream (seed, stream), the same on every rank. */
 PETSC_INTERN uint64_t  SkuaBCDRandomWord(PetscInt seed, uint64_t stream, uint64_t w);

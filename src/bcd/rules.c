@@ -28,10 +28,7 @@ static PetscErrorCode SetContiguous(SkuaBCD bcd, PetscInt j)
   PetscFunctionBegin;
   bcd->blkid = j;
   bcd->nblk  = bcd->bstart[j + 1] - bcd->bstart[j];
-  if (bcd->tnodes) /* fixed forests (tree.c) */
-    for (PetscInt k = 0; k < bcd->nblk; k++) bcd->blk[k] = bcd->tnodes[bcd->bstart[j] + k];
-  else
-    for (PetscInt k = 0; k < bcd->nblk; k++) bcd->blk[k] = bcd->bstart[j] + k;
+  for (PetscInt k = 0; k < bcd->nblk; k++) bcd->blk[k] = SkuaBCDBCoord(bcd, bcd->bstart[j] + k);
   PetscFunctionReturn(0);
 }
 
@@ -100,11 +97,11 @@ static PetscErrorCode SelectGreedyFixed(SkuaBCD bcd, PetscInt k)
     PetscReal s = 0;
     switch (bcd->rule) {
     case SKUA_BCD_RULE_GS:
-      for (PetscInt i = bcd->bstart[j]; i < bcd->bstart[j + 1]; i++) s += MapSq(bcd, i, bcd->Lmax);
+      for (PetscInt p = bcd->bstart[j]; p < bcd->bstart[j + 1]; p++) s += MapSq(bcd, SkuaBCDBCoord(bcd, p), bcd->Lmax);
       s *= bcd->Lmax * bcd->Lmax;
       break;
     case SKUA_BCD_RULE_GSL:
-      for (PetscInt i = bcd->bstart[j]; i < bcd->bstart[j + 1]; i++) s += MapSq(bcd, i, bcd->Lb[j]);
+      for (PetscInt p = bcd->bstart[j]; p < bcd->bstart[j + 1]; p++) s += MapSq(bcd, SkuaBCDBCoord(bcd, p), bcd->Lb[j]);
       s *= bcd->Lb[j];
       break;
     case SKUA_BCD_RULE_GSQ: {
@@ -113,14 +110,18 @@ static PetscErrorCode SelectGreedyFixed(SkuaBCD bcd, PetscInt k)
          of the block's L1-regularised quadratic model, which is the same score when l1 = 0. */
       const PetscInt   nc = bcd->nc, n = (bcd->bstart[j + 1] - bcd->bstart[j]) / nc, i0 = bcd->bstart[j];
       const PetscReal *Lf = bcd->Hq + bcd->Hqoff[j];
-      PetscReal       *y  = bcd->gb; /* free until the block gradient is taken */
+      PetscReal       *y = bcd->gb, *gg = bcd->Hw, *xx = bcd->Hw + n * nc; /* free until the block gradient is taken */
+      for (PetscInt p = 0; p < n * nc; p++) { /* the block's g and x, feature-major as the factor's rows */
+        gg[p] = bcd->g[SkuaBCDBCoord(bcd, i0 + p)];
+        xx[p] = bcd->x[SkuaBCDBCoord(bcd, i0 + p)];
+      }
       for (PetscInt c = 0; c < nc; c++) {
         if (bcd->l1 > 0) {
-          s -= 2 * SkuaBCDL1QuadModel(n, Lf, bcd->g + i0 + c, bcd->x + i0 + c, nc, bcd->l1, bcd->newton_inner, y, bcd->db);
+          s -= 2 * SkuaBCDL1QuadModel(n, Lf, gg + c, xx + c, nc, bcd->l1, bcd->newton_inner, y, bcd->db);
           continue;
         }
         for (PetscInt i = 0; i < n; i++) {
-          PetscReal v = bcd->g[i0 + i * nc + c];
+          PetscReal v = gg[i * nc + c];
           for (PetscInt k = 0; k < i; k++) v -= Lf[k * n + i] * y[k];
           y[i] = v / Lf[i * n + i];
           s += y[i] * y[i];
@@ -128,7 +129,10 @@ static PetscErrorCode SelectGreedyFixed(SkuaBCD bcd, PetscInt k)
       }
     } break;
     default:
-      for (PetscInt i = bcd->bstart[j]; i < bcd->bstart[j + 1]; i++) s += bcd->Lc[i] * MapSq(bcd, i, bcd->Lc[i]);
+      for (PetscInt p = bcd->bstart[j]; p < bcd->bstart[j + 1]; p++) {
+        PetscInt i = SkuaBCDBCoord(bcd, p);
+        s += bcd->Lc[i] * MapSq(bcd, i, bcd->Lc[i]);
+      }
       break;
     }
     if (s > bs) { /* strict: ties go to the lowest block, the same on every rank */

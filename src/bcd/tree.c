@@ -104,11 +104,11 @@ PetscErrorCode SkuaBCDTreeSetUp(SkuaBCD bcd)
     }
     bcd->nb = nf;
     PetscCall(PetscMalloc1(nf + 1, &bcd->bstart));
-    PetscCall(PetscMalloc1(bcd->d, &bcd->tnodes));
+    PetscCall(PetscMalloc1(bcd->d, &bcd->bcoord));
     bcd->bstart[0] = 0;
     for (PetscInt f = 0; f < nf; f++) bcd->bstart[f + 1] = bcd->bstart[f] + size[f];
     for (PetscInt f = 0; f < nf; f++) size[f] = bcd->bstart[f];
-    for (PetscInt v = 0; v < bcd->d; v++) bcd->tnodes[size[forest[v]]++] = v; /* ascending within each forest */
+    for (PetscInt v = 0; v < bcd->d; v++) bcd->bcoord[size[forest[v]]++] = v; /* ascending within each forest */
     for (PetscInt v = 0; v < bcd->d; v++) forest[v] = -1;
     PetscCall(PetscFree(size));
   }
@@ -122,7 +122,6 @@ PetscErrorCode SkuaBCDTreeDestroy(SkuaBCD bcd)
   PetscCall(PetscFree2(bcd->tci, bcd->tcv));
   PetscCall(PetscFree6(bcd->tuf, bcd->tpos, bcd->troots, bcd->torder, bcd->tpar, bcd->tsort));
   PetscCall(PetscFree3(bcd->tpiv, bcd->trhs, bcd->tcp));
-  PetscCall(PetscFree(bcd->tnodes));
   PetscFunctionReturn(0);
 }
 

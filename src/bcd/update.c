@@ -166,9 +166,38 @@ PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD bcd)
     for (PetscInt c = 0; c < nc; c++) bcd->Lc[j * nc + c] = (Lf[j] + bcd->l2 > 0) ? Lf[j] + bcd->l2 : 1.0;
   PetscCall(PetscFree(Lf));
   bcd->Lmax = 0;
-  if (bcd->partition != SKUA_BCD_PARTITION_CONTIGUOUS) {
+  if (!SkuaBCDFixedBlocks(bcd)) {
     for (PetscInt j = 0; j < bcd->nx; j++) bcd->Lmax = PetscMax(bcd->Lmax, bcd->Lc[j]);
     PetscFunctionReturn(0);
+  }
+  if (bcd->partition == SKUA_BCD_PARTITION_SORTED) {
+    /* The paper's sorted fixed partition: features by decreasing L_i (ties: lower index), tau consecutive ones per
+       block, so that each block's coordinates have similar constants; coordinates ascending inside a block. */
+    PetscInt *ord;
+    PetscCall(PetscMalloc1(bcd->d, &ord));
+    PetscCall(PetscMalloc1(bcd->nx, &bcd->bcoord));
+    for (PetscInt j = 0; j < bcd->d; j++) ord[j] = j;
+    for (PetscInt w = 1; w < bcd->d; w *= 2) { /* bottom-up merge sort on (-L, index), through bcoord as the buffer */
+      PetscInt *src = ord, *dst = bcd->bcoord;
+      for (PetscInt lo = 0; lo < bcd->d; lo += 2 * w) {
+        PetscInt mid = PetscMin(lo + w, bcd->d), hi = PetscMin(lo + 2 * w, bcd->d), a = lo, b = mid, o = lo;
+        while (a < mid && b < hi) {
+          PetscReal la = bcd->Lc[src[a] * nc], lb = bcd->Lc[src[b] * nc];
+          if (la > lb || (la == lb && src[a] < src[b])) dst[o++] = src[a++];
+          else dst[o++] = src[b++];
+        }
+        while (a < mid) dst[o++] = src[a++];
+        while (b < hi) dst[o++] = src[b++];
+      }
+      for (PetscInt j = 0; j < bcd->d; j++) src[j] = dst[j];
+    }
+    for (PetscInt j = 0; j < bcd->nb; j++) {
+      PetscInt f0 = bcd->bstart[j] / nc, f1 = bcd->bstart[j + 1] / nc;
+      PetscCall(PetscSortInt(f1 - f0, ord + f0));
+      for (PetscInt f = f0; f < f1; f++)
+        for (PetscInt c = 0; c < nc; c++) bcd->bcoord[f * nc + c] = ord[f] * nc + c;
+    }
+    PetscCall(PetscFree(ord));
   }
   chunk = PetscMax(chunk, bsf * bsf);
   if (bcd->rule == SKUA_BCD_RULE_GSQ) {
@@ -192,7 +221,7 @@ PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD bcd)
     used = 0;
     for (PetscInt j = jb; j < je; j++) {
       PetscInt n = (bcd->bstart[j + 1] - bcd->bstart[j]) / nc, *idx = bcd->feat;
-      for (PetscInt k = 0; k < n; k++) idx[k] = bcd->bstart[j] / nc + k;
+      for (PetscInt k = 0; k < n; k++) idx[k] = SkuaBCDBCoord(bcd, bcd->bstart[j] + k * nc) / nc;
       PetscCall(bcd->lops->k->bound_gram(bcd, n, idx, buf + used));
       used += n * n;
     }
@@ -206,7 +235,7 @@ PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD bcd)
       used += n * n;
       bcd->Lb[j] = lmax + bcd->l2 > 0 ? lmax + bcd->l2 : 1.0;
       /* The line search starts from the largest diagonal entry: a lower bound on L_b. */
-      for (PetscInt k = bcd->bstart[j]; k < bcd->bstart[j + 1]; k++) lc = PetscMax(lc, bcd->Lc[k]);
+      for (PetscInt p = bcd->bstart[j]; p < bcd->bstart[j + 1]; p++) lc = PetscMax(lc, bcd->Lc[SkuaBCDBCoord(bcd, p)]);
       bcd->Lest[j] = lc;
       bcd->Lmax    = PetscMax(bcd->Lmax, bcd->Lb[j]);
       bcd->Lcum[j] = (j ? bcd->Lcum[j - 1] : 0) + bcd->Lb[j];
@@ -318,7 +347,7 @@ static PetscErrorCode ProxStep(SkuaBCD bcd, PetscReal L, PetscReal d[], PetscBoo
 static PetscErrorCode BlockLipschitz(SkuaBCD bcd, PetscReal *L)
 {
   PetscFunctionBegin;
-  if (bcd->blkid >= 0 && bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS) *L = bcd->Lb[bcd->blkid];
+  if (bcd->blkid >= 0 && SkuaBCDFixedBlocks(bcd)) *L = bcd->Lb[bcd->blkid];
   else if (bcd->nblk == 1) *L = bcd->Lc[bcd->blk[0]];
   else {
     PetscReal lmax;
@@ -350,7 +379,7 @@ static PetscErrorCode UpdateGradient(SkuaBCD bcd)
 static PetscErrorCode UpdateLineSearch(SkuaBCD bcd)
 {
   PetscReal L, Lup = 0;
-  PetscBool moved, fixed = (bcd->partition == SKUA_BCD_PARTITION_CONTIGUOUS) ? PETSC_TRUE : PETSC_FALSE;
+  PetscBool moved, fixed = SkuaBCDFixedBlocks(bcd);
 
   PetscFunctionBegin;
   if (fixed) {

@@ -102,6 +102,7 @@ COMBOS = [  # (partition, rule, update, block size, prox)
     ("contiguous", "lipschitz", "linesearch", 1, 0), ("contiguous", "gs", "newton", 8, 0.5),
     ("contiguous", "gsd", "gradient", 4, 1.0), ("variable", "gsl", "newton", 6, 0),
     ("variable", "gs", "linesearch", 3, 0.1), ("contiguous", "gsq", "newton", 5, 0), ("contiguous", "gsq", "gradient", 4, 0.5),
+    ("sorted", "gsl", "gradient", 4, 0), ("sorted", "lipschitz", "linesearch", 3, 0), ("sorted", "gsq", "newton", 5, 0.2),
 ]
 
 
@@ -288,6 +289,7 @@ QCOMBOS = [  # (partition, rule, update, block size, prox)
     ("contiguous", "gsl", "newton", 5, 0), ("contiguous", "gsq", "exact", 5, 0), ("contiguous", "gsd", "exact", 4, 0.5),
     ("contiguous", "lipschitz", "exact", 1, 0), ("variable", "gsl", "exact", 6, 0), ("variable", "gsq", "newton", 4, 0),
     ("variable", "gsq", "exact", 5, 0.2), ("contiguous", "gs", "gradient", 5, 0),
+    ("sorted", "gsq", "exact", 4, 0), ("sorted", "cyclic", "gradient", 3, 0.5),
 ]
 
 
@@ -377,7 +379,8 @@ def softmax_fg(A, y, W, l1=0.0, l2=0.0):
 
 
 SCOMBOS = [("contiguous", "gsl", "newton", 2, 0), ("contiguous", "random", "gradient", 3, 0), ("contiguous", "cyclic", "linesearch", 2, 0),
-           ("variable", "gsl", "newton", 3, 0), ("contiguous", "gsq", "newton", 2, 0.3), ("variable", "gsq", "gradient", 2, 0)]
+           ("variable", "gsl", "newton", 3, 0), ("contiguous", "gsq", "newton", 2, 0.3), ("variable", "gsq", "gradient", 2, 0),
+           ("sorted", "gsq", "newton", 2, 0), ("sorted", "cyclic", "gradient", 3, 0)]
 
 
 def case_reference_softmax(np_):
@@ -548,6 +551,33 @@ def case_generator_D(np_):
 
 def case_generator_E(np_):
     case_generators(np_, "E")
+
+
+def case_sorted_partition(np_):
+    """-bcd_partition sorted: fixed blocks of tau features in decreasing order of L_i = |a_i|^2 (squared loss).
+    With the cyclic rule, update k must change x exactly on the k-th group of 3 features in that order (every
+    gradient entry is nonzero at x = 0 here), and the solve must reach the least-squares solution."""
+    d = tmpdir()
+    rng = np.random.default_rng(5)
+    A = sp.csr_matrix(rng.standard_normal((40, 12)) * rng.permutation(np.linspace(0.5, 6, 12)))
+    b = rng.standard_normal(40)
+    write_problem(f"{d}/p.h5", A, b)
+    L = np.asarray(A.multiply(A).sum(axis=0)).ravel()
+    order = sorted(range(12), key=lambda j: (-L[j], j))
+    for k in (1, 2, 3):
+        solve(["-problem", f"{d}/p.h5", "-bcd_partition", "sorted", "-bcd_rule", "cyclic", "-bcd_block_size", 3,
+               "-bcd_max_it", k, "-bcd_tol", 0], np_, f"{d}/s{k}.h5", check_rc=False)
+        x = read(f"{d}/s{k}.h5")["x"]
+        support = set(np.nonzero(x)[0])
+        print(f"  sorted, cyclic, tau 3, {k} updates: x moved on {sorted(support)}, expected {sorted(order[:3 * k])}")
+        check(support == set(order[:3 * k]), "sorted blocks are not the features in decreasing L_i")
+    xs = np.linalg.lstsq(A.toarray(), b, rcond=None)[0]
+    solve(["-problem", f"{d}/p.h5", "-bcd_partition", "sorted", "-bcd_rule", "gsl", "-bcd_update", "exact", "-bcd_block_size", 5,
+           "-bcd_tol", 1e-10, "-bcd_max_it", 5000], np_, f"{d}/full.h5")
+    err = np.abs(read(f"{d}/full.h5")["x"] - xs).max()
+    print(f"  sorted, gsl, exact, tau 5 (last block 2 features): |x - x*| {err:.1e}")
+    check(err < 1e-8, "sorted blocks did not reach the least-squares solution")
+    print("sorted_partition OK")
 
 
 def tree_data(n, seed):
