@@ -11,7 +11,7 @@
 PetscErrorCode SkuaBCDActiveDestroy(SkuaBCD bcd)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree3(bcd->acp, bcd->ari, bcd->acv));
+  if (bcd->size > 1) PetscCall(PetscFree3(bcd->acp, bcd->ari, bcd->acv)); /* one rank: the local CSC itself */
   PetscCall(PetscFree3(bcd->as, bcd->ao, bcd->au));
   PetscFunctionReturn(0);
 }
@@ -34,6 +34,19 @@ static PetscErrorCode ColumnLayout(SkuaBCD bcd)
   PetscCall(PetscMalloc4(P, &ncnt, P, &ndsp, P, &mcnt, P, &mdsp));
   PetscCallMPI(MPI_Allgather(&c0, 1, MPIU_INT, cstart, 1, MPIU_INT, bcd->comm));
   cstart[P] = bcd->d;
+  if (P == 1) {
+    /* One rank owns every column with all rows: the local CSC is the column layout (rows are global and ascending
+       in each column). Sharing it saves three nnz-sized copies and their first-touch page faults. */
+    PetscCall(PetscArraycpy(bcd->as, bcd->s, bcd->m));
+    PetscCall(PetscArraycpy(bcd->ao, bcd->o, bcd->m));
+    bcd->acp = bcd->ccp;
+    bcd->ari = bcd->cri;
+    bcd->acv = bcd->ccv;
+    PetscCall(PetscFree(cstart));
+    PetscCall(PetscFree4(scnt, sdsp, rcnt, rdsp));
+    PetscCall(PetscFree4(ncnt, ndsp, mcnt, mdsp));
+    PetscFunctionReturn(0);
+  }
   /* replicated s and o */
   {
     PetscMPIInt ml;

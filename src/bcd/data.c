@@ -406,7 +406,7 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
   char      *line = NULL, msg[SKUA_MSG_LEN] = "";
   size_t     cap  = 0;
   ssize_t    len;
-  PetscInt   nlines = 0, m = 0, mloc, rstart, row = 0, nz = 0, zcap = 1024, *rp, *ci, dmax = 0, dall, bad = 0, lineno = 0;
+  PetscInt   nlines = 0, m = 0, mloc, rstart, row = 0, nz = 0, zcap = 1024, *rp, *ci, dmax = 0, dall, bad = 0, lineno = 0, ncolon = 0;
   PetscReal *cv, *b;
   int        ok;
 
@@ -426,6 +426,9 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
     while ((nread = fread(blk, 1, sizeof(blk), f)) > 0) {
       const char *q = blk, *qend = blk + nread;
 
+      /* ':' bounds the number of entries (comments may hold some too): the entry arrays get that size up front
+         instead of growing by doubling, which copies them and touches twice the memory */
+      for (const char *c = blk; (c = (const char *)memchr(c, ':', (size_t)(qend - c))); c++) ncolon++;
       while (q < qend) {
         const char *nl;
 
@@ -445,6 +448,8 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
   PetscCall(SkuaBCDRowSplit(bcd->comm, m, &mloc, &rstart));
   PetscCall(PetscMalloc1(mloc + 1, &rp));
   PetscCall(PetscMalloc1(mloc + 1, &b));
+  /* one rank: the bound is exact; more: this rank's share of it, with a margin (the arrays still grow if needed) */
+  zcap = bcd->size == 1 ? ncolon + 1 : (PetscInt)(1.25 * (double)ncolon * (double)mloc / (double)m) + 1024;
   PetscCall(PetscMalloc1(zcap, &ci));
   PetscCall(PetscMalloc1(zcap, &cv));
   rewind(f);
