@@ -10,7 +10,7 @@
 # LogisticRegression with liblinear for L1, lbfgs / newton-cg / liblinear for L2), skua-bcd -bcd_partition active at
 # np 1, 2, 4 (--nps).
 # Prints markdown, writes JSON.
-#   bash jobs/bench/bcd.sh [--bin DIR] [--max-it N] [--max-it-softmax N] [--problems A,B,C,D,E] [--json FILE] [--skip-liblinear] [--large m,d,k] [--nps 1,2,4]
+#   bash jobs/bench/bcd.sh [--bin DIR] [--max-it N] [--max-it-softmax N] [--problems A,B,C,D,E] [--partitions contiguous,sorted,variable,tree] [--json FILE] [--skip-liblinear] [--large m,d,k] [--nps 1,2,4]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 exec /usr/bin/python3 jobs/bench/bcd.py "$@"
