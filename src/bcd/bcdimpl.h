@@ -174,6 +174,7 @@ PETSC_INTERN PetscErrorCode SkuaBCDCommit(SkuaBCD, PetscReal t, const PetscReal 
 PETSC_INTERN PetscErrorCode SkuaBCDBlockHessian(SkuaBCD, PetscReal H[]); /* of f on blk, reduced */
 PETSC_INTERN PetscErrorCode SkuaBCDRecordTrace(SkuaBCD, PetscInt it, PetscReal F, PetscReal gnorm, PetscReal seconds);
 PETSC_INTERN PetscErrorCode SkuaBCDSolveActive(SkuaBCD);
+PETSC_INTERN void           SkuaBCDOrderDescending(PetscInt n, const PetscReal key[], PetscInt stride, PetscInt ord[], PetscInt work[]);
 PETSC_INTERN PetscErrorCode SkuaBCDTreeSetUp(SkuaBCD);
 PETSC_INTERN PetscErrorCode SkuaBCDTreeDestroy(SkuaBCD);
 PETSC_INTERN PetscInt       SkuaBCDGreedyForest(SkuaBCD, const PetscReal score[], PetscInt f[]);

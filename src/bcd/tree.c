@@ -131,22 +131,7 @@ PetscInt SkuaBCDGreedyForest(SkuaBCD bcd, const PetscReal score[], PetscInt f[])
 {
   PetscInt *ord = bcd->tsort, *in = bcd->tpos, n = 0, cap = PetscMin(bcd->bs, bcd->d);
 
-  for (PetscInt j = 0; j < bcd->d; j++) ord[j] = j;
-  /* Sort by (-score, index): a total order, so every rank builds the same block. */
-  for (PetscInt w = 1; w < bcd->d; w *= 2) { /* bottom-up merge sort through torder as the buffer */
-    PetscInt *src = ord, *dst = bcd->torder;
-    for (PetscInt lo = 0; lo < bcd->d; lo += 2 * w) {
-      PetscInt mid = PetscMin(lo + w, bcd->d), hi = PetscMin(lo + 2 * w, bcd->d), a = lo, b = mid, o = lo;
-      while (a < mid && b < hi) {
-        PetscInt ia = src[a], ib = src[b];
-        if (score[ia] > score[ib] || (score[ia] == score[ib] && ia < ib)) dst[o++] = src[a++];
-        else dst[o++] = src[b++];
-      }
-      while (a < mid) dst[o++] = src[a++];
-      while (b < hi) dst[o++] = src[b++];
-    }
-    for (PetscInt j = 0; j < bcd->d; j++) src[j] = dst[j];
-  }
+  SkuaBCDOrderDescending(bcd->d, score, 1, ord, bcd->torder); /* a total order: every rank builds the same block */
   for (PetscInt q = 0; q < bcd->d && n < cap; q++) {
     PetscInt v = ord[q];
     if (TryJoin(bcd, v, in, 1)) {

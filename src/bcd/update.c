@@ -148,6 +148,26 @@ static PetscErrorCode GSQFactor(SkuaBCD bcd, PetscInt n, const PetscReal G[], Pe
   PetscFunctionReturn(0);
 }
 
+/* ord = 0..n-1 by decreasing key[j * stride], ties to the lower index (a total order, so the result is the same
+   on every rank); bottom-up merge sort with work[n] as the buffer. */
+void SkuaBCDOrderDescending(PetscInt n, const PetscReal key[], PetscInt stride, PetscInt ord[], PetscInt work[])
+{
+  for (PetscInt j = 0; j < n; j++) ord[j] = j;
+  for (PetscInt w = 1; w < n; w *= 2) {
+    for (PetscInt lo = 0; lo < n; lo += 2 * w) {
+      PetscInt mid = PetscMin(lo + w, n), hi = PetscMin(lo + 2 * w, n), a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) {
+        PetscReal ka = key[ord[a] * stride], kb = key[ord[b] * stride];
+        if (ka > kb || (ka == kb && ord[a] < ord[b])) work[o++] = ord[a++];
+        else work[o++] = ord[b++];
+      }
+      while (a < mid) work[o++] = ord[a++];
+      while (b < hi) work[o++] = ord[b++];
+    }
+    for (PetscInt j = 0; j < n; j++) ord[j] = work[j];
+  }
+}
+
 /* Coordinate bounds L_i (the loss's diagonal bound + l2, the same for every class of a feature) and, for fixed
    blocks, L_b = lambda_max(K_b) + l2 with K_b the loss's feature-level bound matrix (c A_b^T A_b, or the block of
    A for the quadratic loss): the paper's block constants. The matrices of many blocks share one reduction. */
@@ -176,21 +196,7 @@ PetscErrorCode SkuaBCDLipschitzSetUp(SkuaBCD bcd)
     PetscInt *ord;
     PetscCall(PetscMalloc1(bcd->d, &ord));
     PetscCall(PetscMalloc1(bcd->nx, &bcd->bcoord));
-    for (PetscInt j = 0; j < bcd->d; j++) ord[j] = j;
-    for (PetscInt w = 1; w < bcd->d; w *= 2) { /* bottom-up merge sort on (-L, index), through bcoord as the buffer */
-      PetscInt *src = ord, *dst = bcd->bcoord;
-      for (PetscInt lo = 0; lo < bcd->d; lo += 2 * w) {
-        PetscInt mid = PetscMin(lo + w, bcd->d), hi = PetscMin(lo + 2 * w, bcd->d), a = lo, b = mid, o = lo;
-        while (a < mid && b < hi) {
-          PetscReal la = bcd->Lc[src[a] * nc], lb = bcd->Lc[src[b] * nc];
-          if (la > lb || (la == lb && src[a] < src[b])) dst[o++] = src[a++];
-          else dst[o++] = src[b++];
-        }
-        while (a < mid) dst[o++] = src[a++];
-        while (b < hi) dst[o++] = src[b++];
-      }
-      for (PetscInt j = 0; j < bcd->d; j++) src[j] = dst[j];
-    }
+    SkuaBCDOrderDescending(bcd->d, bcd->Lc, nc, ord, bcd->bcoord); /* bcoord (nx >= d) as the buffer */
     for (PetscInt j = 0; j < bcd->nb; j++) {
       PetscInt f0 = bcd->bstart[j] / nc, f1 = bcd->bstart[j + 1] / nc;
       PetscCall(PetscSortInt(f1 - f0, ord + f0));
