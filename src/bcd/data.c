@@ -398,15 +398,66 @@ static PetscReal ParseReal(const char *p, char **end)
   }
 }
 
-/* Every rank scans the file for line starts and parses only its share of the data lines; errors in any
-   rank's share are raised collectively with the line number. */
+/* Occurrences of byte c in p[0..n): byte-wide counters over 16 lanes, flushed every 255 rounds, which the compiler
+   vectorises (about 2.5x faster than a memchr per hit at LIBSVM's density of one ':' per ~15 bytes). */
+static size_t CountByte(const char *p, size_t n, char c)
+{
+  size_t tot = 0;
+
+  while (n) {
+    size_t        k = n < 255 * 16 ? n : 255 * 16, i = 0;
+    unsigned char acc[16] = {0};
+
+    for (; i + 16 <= k; i += 16)
+      for (int j = 0; j < 16; j++) acc[j] += (unsigned char)(p[i + j] == c);
+    for (int j = 0; j < 16; j++) tot += acc[j];
+    for (; i < k; i++) tot += (p[i] == c);
+    p += k;
+    n -= k;
+  }
+  return tot;
+}
+
+/* The first line start at or after byte lo (0, or the byte after a '\n'), or S when there is none. */
+static long long FirstLineStart(FILE *f, long long lo, long long S)
+{
+  long long pos;
+  int       ch;
+
+  if (lo <= 0) return 0;
+  if (lo >= S || fseeko(f, (off_t)(lo - 1), SEEK_SET)) return S;
+  for (pos = lo - 1; (ch = getc(f)) != EOF; pos++)
+    if (ch == '\n') return pos + 1 < S ? pos + 1 : S;
+  return S;
+}
+
+#define SKUA_LIBSVM_CKPT 256 /* a checkpoint (byte offset, line) every this many data rows of the count pass */
+
+typedef struct {
+  long long off;      /* byte offset of the data row */
+  PetscInt  line, row; /* its line and data-row index within the rank's byte range */
+} LineCkpt;
+
+/* Each rank reads two shares of the file, not the whole file plus a share:
+   1. the count pass: rank r owns the lines that start in bytes [r S/P, (r+1) S/P) and counts their lines, data rows
+      and ':' (a bound on the entries), keeping a checkpoint every SKUA_LIBSVM_CKPT data rows;
+   2. the prefix sums of the counts give every rank's PETSc row block [rstart, rstart + mloc) and the byte offset and
+      line number of its first row (found from the owner's nearest checkpoint);
+   3. the parse pass reads exactly those rows. The row blocks are those of PetscSplitOwnership, whatever P.
+   Comment lines (#...) are not rows; every other line, blank ones included, is. Errors in any rank's share are
+   raised collectively with the line number. */
 PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
 {
   FILE      *f;
   char      *line = NULL, msg[SKUA_MSG_LEN] = "";
   size_t     cap  = 0;
   ssize_t    len;
-  PetscInt   nlines = 0, m = 0, mloc, rstart, row = 0, nz = 0, zcap = 1024, *rp, *ci, dmax = 0, dall, bad = 0, lineno = 0, ncolon = 0;
+  PetscInt   m = 0, mloc, rstart, row, nz = 0, zcap = 1024, *rp, *ci, dmax = 0, dall, bad = 0, lineno = 0, ncolon = 0;
+  PetscInt   nrows = 0, nlines = 0, cnt[3], off[3] = {0, 0, 0}, nck = 0, ckcap = 64;
+  long long  S = 0, *bnd, *start;
+  PetscInt  *startline, *rstarts;
+  LineCkpt  *ck;
+  PetscMPIInt P = bcd->size, rank = bcd->rank;
   PetscReal *cv, *b;
   int        ok;
 
@@ -416,25 +467,52 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
   PetscCall(PetscSNPrintf(msg, sizeof(msg), "Cannot open '%s': %s", file, strerror(errno)));
   PetscCall(SkuaCheckCollective(bcd->comm, ok ? PETSC_FALSE : PETSC_TRUE, PETSC_ERR_FILE_OPEN, msg));
   msg[0] = 0;
-  /* Comment lines (#...) are not rows; every other line, blank ones included, is. Counted on raw blocks (memchr
-     finds the line ends), which is several times faster than reading line by line. */
+  ok     = fseeko(f, 0, SEEK_END) == 0 && (S = (long long)ftello(f)) >= 0;
+  PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot seek in the file (a LIBSVM problem must be a regular file, not a pipe)", file));
+  PetscCall(SkuaCheckCollective(bcd->comm, ok ? PETSC_FALSE : PETSC_TRUE, PETSC_ERR_FILE_READ, msg));
+  msg[0] = 0;
+  /* 1. my byte range [bnd[r], bnd[r+1]), cut at line starts */
+  PetscCall(PetscMalloc4(P + 1, &bnd, P, &start, P, &startline, P + 1, &rstarts));
   {
-    char   blk[1 << 16];
-    size_t nread;
-    int    at_start = 1;
+    long long lo = FirstLineStart(f, (long long)((double)S * rank / P), S);
+    PetscCallMPI(MPI_Allgather(&lo, 1, MPI_LONG_LONG, bnd, 1, MPI_LONG_LONG, bcd->comm));
+    bnd[P] = S;
+  }
+  PetscCall(PetscMalloc1(ckcap, &ck));
+  {
+    char      blk[1 << 16];
+    long long pos = bnd[rank], rest = bnd[rank + 1] - bnd[rank];
+    int       at_start = 1;
 
-    while ((nread = fread(blk, 1, sizeof(blk), f)) > 0) {
+    if (rest > 0 && fseeko(f, (off_t)pos, SEEK_SET)) rest = 0;
+    while (rest > 0) {
+      size_t      nread = fread(blk, 1, rest < (long long)sizeof(blk) ? (size_t)rest : sizeof(blk), f);
       const char *q = blk, *qend = blk + nread;
 
-      /* ':' bounds the number of entries (comments may hold some too): the entry arrays get that size up front
-         instead of growing by doubling, which copies them and touches twice the memory */
-      for (const char *c = blk; (c = (const char *)memchr(c, ':', (size_t)(qend - c))); c++) ncolon++;
+      if (!nread) break;
+      ncolon += (PetscInt)CountByte(blk, nread, ':');
       while (q < qend) {
         const char *nl;
 
         if (at_start) {
           nlines++;
-          if (*q != '#') m++;
+          if (*q != '#') {
+            if (nrows % SKUA_LIBSVM_CKPT == 0) {
+              if (nck == ckcap) {
+                LineCkpt *ck2;
+                PetscCall(PetscMalloc1(2 * ckcap, &ck2));
+                PetscCall(PetscArraycpy(ck2, ck, nck));
+                PetscCall(PetscFree(ck));
+                ck = ck2;
+                ckcap *= 2;
+              }
+              ck[nck].off  = pos + (q - blk);
+              ck[nck].line = nlines - 1;
+              ck[nck].row  = nrows;
+              nck++;
+            }
+            nrows++;
+          }
           at_start = 0;
         }
         nl = (const char *)memchr(q, '\n', (size_t)(qend - q));
@@ -442,18 +520,62 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
         q        = nl + 1;
         at_start = 1;
       }
+      pos += (long long)nread;
+      rest -= (long long)nread;
     }
   }
+  /* 2. global counts, my rows, and where they start */
+  cnt[0] = nrows;
+  cnt[1] = nlines;
+  cnt[2] = ncolon;
+  PetscCallMPI(MPI_Exscan(cnt, off, 3, MPIU_INT, MPI_SUM, bcd->comm));
+  if (rank == 0) off[0] = off[1] = off[2] = 0;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 3, MPIU_INT, MPI_SUM, bcd->comm));
+  m      = cnt[0];
+  ncolon = cnt[2];
   PetscCheck(m > 0, bcd->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no data lines (LIBSVM format: label idx:val idx:val ...)", file);
   PetscCall(SkuaBCDRowSplit(bcd->comm, m, &mloc, &rstart));
+  PetscCallMPI(MPI_Allgather(&rstart, 1, MPIU_INT, rstarts, 1, MPIU_INT, bcd->comm));
+  rstarts[P] = m;
+  for (PetscMPIInt t = 0; t < P; t++) {
+    PetscInt j = rstarts[t] - off[0];
+
+    start[t]     = -1;
+    startline[t] = -1;
+    if (rstarts[t + 1] == rstarts[t] || j < 0 || j >= nrows) continue; /* rank t reads no rows, or not from my range */
+    {
+      const LineCkpt *c  = &ck[j / SKUA_LIBSVM_CKPT];
+      long long       at = c->off;
+      PetscInt        ln = c->line, rw = c->row;
+
+      PetscCheck(fseeko(f, (off_t)at, SEEK_SET) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot seek to byte %lld", file, at);
+      while ((len = getline(&line, &cap, f)) >= 0) {
+        if (line[0] != '#') {
+          if (rw == j) break;
+          rw++;
+        }
+        at += len;
+        ln++;
+      }
+      start[t]     = at;
+      startline[t] = off[1] + ln;
+    }
+  }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, start, P, MPI_LONG_LONG, MPI_MAX, bcd->comm));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, startline, P, MPIU_INT, MPI_MAX, bcd->comm));
   PetscCall(PetscMalloc1(mloc + 1, &rp));
   PetscCall(PetscMalloc1(mloc + 1, &b));
   /* one rank: the bound is exact; more: this rank's share of it, with a margin (the arrays still grow if needed) */
-  zcap = bcd->size == 1 ? ncolon + 1 : (PetscInt)(1.25 * (double)ncolon * (double)mloc / (double)m) + 1024;
+  zcap = P == 1 ? ncolon + 1 : (PetscInt)(1.25 * (double)ncolon * (double)mloc / (double)m) + 1024;
   PetscCall(PetscMalloc1(zcap, &ci));
   PetscCall(PetscMalloc1(zcap, &cv));
-  rewind(f);
-  while (!bad && (len = getline(&line, &cap, f)) >= 0 && row < rstart + mloc) {
+  /* 3. parse my rows */
+  row    = rstart;
+  lineno = mloc ? startline[rank] : 0;
+  if (mloc) PetscCheck(start[rank] >= 0 && fseeko(f, (off_t)start[rank], SEEK_SET) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot seek to the first row of rank %d", file, (int)rank);
+  PetscCall(PetscFree(ck));
+  PetscCall(PetscFree4(bnd, start, startline, rstarts));
+  while (!bad && row < rstart + mloc && (len = getline(&line, &cap, f)) >= 0) {
     char     *p = line, *e;
     PetscInt  i = row - rstart, last = 0, nfeat = 0;
     PetscReal lab;
@@ -461,7 +583,6 @@ PetscErrorCode SkuaBCDReadLIBSVM(SkuaBCD bcd, const char file[])
     lineno++;
     if (line[0] == '#') continue;
     row++;
-    if (i < 0) continue;
     rp[i] = nz;
     {
       char *hash = strchr(line, '#');

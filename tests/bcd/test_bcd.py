@@ -827,6 +827,60 @@ def case_active(np_):
     print("active OK")
 
 
+def case_libsvm_ranges(np_):
+    """The LIBSVM reader splits the file into byte ranges (a count pass per rank, then each rank parses its PETSc row
+    block from the located offset). With comment lines, CRLF endings, rows of 1..15 features and a last line without
+    a newline, one exact update on the single block of all features must give numpy's least-squares x* at np 1..np_,
+    an error in the file's last quarter must be reported with its true line number, and a file with fewer rows than
+    ranks must still be read."""
+    d = tmpdir()
+    rng = np.random.default_rng(11)
+    m, dd, l2 = 2000, 15, 0.1
+    rows, lines, A = [], [], np.zeros((m, dd))
+    b = rng.standard_normal(m)
+    for i in range(m):
+        k = int(rng.integers(1, dd + 1))
+        cols = np.sort(rng.choice(dd, k, replace=False)) if i else np.arange(dd)  # row 0 holds every feature
+        A[i, cols] = rng.standard_normal(cols.size)
+        rows.append(f"{b[i]:.17g} " + " ".join(f"{j + 1}:{A[i, j]:.17g}" for j in cols))
+    for i, r in enumerate(rows):
+        if i % 97 == 0:
+            lines.append(f"# comment before row {i}: 1:2 3:4")
+        lines.append(r + (" # trailing comment" if i % 13 == 5 else ""))
+    text = "".join(l + ("\r\n" if i % 7 == 3 else "\n") for i, l in enumerate(lines)).rstrip("\n")  # no final newline
+    open(f"{d}/p.svm", "w", newline="").write(text)
+    xs = np.linalg.solve(A.T @ A + l2 * np.eye(dd), A.T @ b)
+    exact = lambda bs: ["-bcd_loss", "squared", "-bcd_l2", l2, "-bcd_partition", "contiguous", "-bcd_rule", "cyclic",
+                        "-bcd_update", "exact", "-bcd_block_size", bs, "-bcd_max_it", 1, "-bcd_tol", 0]  # one update, all features
+    args = exact(dd)
+    for P in sorted({1, 2, 3, np_}):
+        solve(["-problem", f"{d}/p.svm"] + args, P, f"{d}/o{P}.h5", check_rc=False)
+        r = read(f"{d}/o{P}.h5")
+        err = np.abs(r["x"] - xs).max() / np.abs(xs).max()
+        print(f"  np {P}: m {r['attrs'].get('m')}, one exact update: |x - x*|/|x*| = {err:.1e}")
+        check(r["x"].size == dd and err < 1e-12, f"np {P}: the file was not read as written (|x - x*|/|x*| = {err})")
+    # an error near the end: line number counted over comment lines and the other ranks' ranges
+    bad = lines[:]
+    at = len(bad) - 40
+    bad[at] = "1.5 2:0.5 3:abc"
+    open(f"{d}/bad.svm", "w", newline="").write("".join(l + ("\r\n" if i % 7 == 3 else "\n") for i, l in enumerate(bad)))
+    p = run(DRIVER, ["-problem", f"{d}/bad.svm"] + args + ["-output", f"{d}/bad.h5"], np_=np_, check=False)
+    check(p.returncode != 0 and re.search(rf"bad.svm:{at + 1}: the value of feature 3 is not a finite number", p.out) is not None,
+          f"np {np_}: expected an error at bad.svm:{at + 1}:\n{p.out}")
+    check(not os.path.exists(f"{d}/bad.h5"), "an output file was written for a bad input")
+    # fewer rows than ranks, comments only before and after
+    open(f"{d}/two.svm", "w").write("# two rows\n1 1:1 2:1\n-2 2:3\n# end\n")
+    A2, b2 = np.array([[1.0, 1.0], [0.0, 3.0]]), np.array([1.0, -2.0])
+    x2 = np.linalg.solve(A2.T @ A2 + l2 * np.eye(2), A2.T @ b2)
+    solve(["-problem", f"{d}/two.svm"] + exact(2), np_, f"{d}/two.h5", check_rc=False)
+    r = read(f"{d}/two.h5")
+    check(np.abs(r["x"] - x2).max() < 1e-14, f"np {np_}: two-row file read wrongly: x {r['x']} vs {x2}")
+    open(f"{d}/comments.svm", "w").write("# nothing\n# here\n")
+    p = run(DRIVER, ["-problem", f"{d}/comments.svm", "-output", f"{d}/c.h5"], np_=np_, check=False)
+    check(p.returncode != 0 and "comments.svm: no data lines" in p.out, f"comment-only file: {p.out}")
+    print("libsvm_ranges OK")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--case", required=True)
