@@ -9,8 +9,9 @@
 # m,d,k, default 100000 x 20000, 50 nnz/row) vs LIBLINEAR and scikit-learn (apt-get install python3-sklearn; its
 # LogisticRegression with liblinear for L1, lbfgs / newton-cg / liblinear for L2), skua-bcd -bcd_partition active at
 # np 1, 2, 4 (--nps).
-# Prints markdown, writes JSON.
-#   bash jobs/bench/bcd.sh [--bin DIR] [--max-it N] [--max-it-softmax N] [--problems A,B,C,D,E] [--partitions contiguous,sorted,variable,tree] [--json FILE] [--skip-liblinear] [--large m,d,k] [--nps 1,2,4]
+# skua-bcd runs with OMPI_MCA_pml=ob1 (one node: Open MPI's shared-memory path without ~0.2 s of fabric probing in
+# MPI_Init; --mpi-probe leaves the environment alone). Prints markdown, writes JSON.
+#   bash jobs/bench/bcd.sh [--bin DIR] [--max-it N] [--max-it-softmax N] [--problems A,B,C,D,E] [--partitions contiguous,sorted,variable,tree] [--json FILE] [--skip-liblinear] [--large m,d,k] [--nps 1,2,4] [--mpi-probe]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 exec /usr/bin/python3 jobs/bench/bcd.py "$@"
