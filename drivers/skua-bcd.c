@@ -3,7 +3,7 @@
 #include <skua/bcd.h>
 #include <time.h>
 
-static const char help[] = "skua-bcd: block coordinate descent for min f(x) + l2/2|x|^2 + l1|x|_1 (f squared, logistic, softmax in Ax, or quadratic 1/2 x^T A x - b^T x).\n"
+static const char help[] = "skua-bcd: block coordinate descent for min f(x) + l2/2|x|^2 + l1|x|_1 (f squared, logistic, squared hinge, softmax in Ax, or quadratic 1/2 x^T A x - b^T x).\n"
                            "  mpirun -n P skua-bcd -problem X.h5|X.svm -bcd_loss logistic -bcd_l1 1 -bcd_rule gsl -bcd_update newton -output out.h5\n"
                            "  skua-bcd -generate A|B|C|D|E -seed 1 -output A.h5     (the paper's synthetic problems)\n"
                            "Exit status: 0 converged, 1 error (no output file), 3 output written but -bcd_tol not reached.\n";

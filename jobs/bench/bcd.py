@@ -54,7 +54,10 @@ def F_of(A, b, x, loss, l1=0.0, l2=0.0):
     if loss == "quadratic":
         return 0.5 * x @ (A @ x) - b @ x + 0.5 * l2 * x @ x + l1 * np.abs(x).sum()
     z = A @ x
-    f = 0.5 * np.sum((z - b) ** 2) if loss == "squared" else np.sum(np.logaddexp(0, -b * z))
+    if loss == "sqhinge":
+        f = np.sum(np.maximum(0, 1 - b * z) ** 2)
+    else:
+        f = 0.5 * np.sum((z - b) ** 2) if loss == "squared" else np.sum(np.logaddexp(0, -b * z))
     return f + 0.5 * l2 * x @ x + l1 * np.abs(x).sum()
 
 
@@ -195,7 +198,7 @@ def large_problem(m, d, k, path):
 SKL = {}  # the LIBSVM file as scikit-learn loads it, and the load time, once per run
 
 
-def sklearn_rows(svm, d, A, b, reg, target):
+def sklearn_rows(svm, d, A, b, reg, target, loss="logistic"):
     """scikit-learn's LogisticRegression (C = 1, no intercept, the same objective) on the same file: for each solver,
     the loosest tol of 1e-2, 1e-3, 1e-4, 1e-6 whose F meets the target. 'wall' = load_svmlight_file + fit (in-process,
     the interpreter start not counted), 'solver' = fit. saga is left out: at tol 1e-4 it took 595 s on L1 here."""
@@ -213,6 +216,25 @@ def sklearn_rows(svm, d, A, b, reg, target):
     X, y, tload = SKL[svm]
     pen = "l1" if "-bcd_l1" in reg else "l2"
     rows = []
+    if loss == "sqhinge":  # LinearSVC(squared_hinge, l2, C = 1, no intercept) is -bcd_loss sqhinge -bcd_l2 1
+        from sklearn.svm import LinearSVC
+        for dual in (False, True):
+            for tol in (1e-2, 1e-3, 1e-4, 1e-6):
+                mdl = LinearSVC(penalty="l2", loss="squared_hinge", dual=dual, C=1.0, tol=tol, fit_intercept=False, max_iter=100000)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    t = time.perf_counter()
+                    mdl.fit(X, y)
+                    tfit = time.perf_counter() - t
+                w = mdl.coef_.ravel() * (1 if mdl.classes_[-1] > 0 else -1)
+                F = F_of(A, b, w, "sqhinge", l2=reg.get("-bcd_l2", 0))
+                if F <= target:
+                    break
+            cell = f"{F:.10g} | {tload + tfit:.2f} | {tfit:.2f}" if F <= target else f"not reached ({F:.10g}) | {tload + tfit:.2f} | -"
+            name = f"LinearSVC dual={dual}"
+            rows.append({"line": f"| L2-loss SVM | scikit-learn {skv} {name} | 1 | tol {tol:g} | {cell} |",
+                         "solver": f"sklearn {name}", "tol": tol, "F": F, "wall": tload + tfit, "solver_seconds": tfit})
+        return rows
     for solver in (["liblinear"] if pen == "l1" else ["lbfgs", "newton-cg", "liblinear"]):
         for tol in (1e-2, 1e-3, 1e-4, 1e-6):
             m = LogisticRegression(penalty=pen, C=1.0, solver=solver, tol=tol, fit_intercept=False, max_iter=10000)
@@ -235,36 +257,38 @@ if a.large and not a.skip_liblinear and shutil.which("liblinear-train"):
     m, d, k = (int(v) for v in a.large.split(","))
     svm = f"{work}/large.svm"
     A, b = large_problem(m, d, k, svm)
-    print(f"## Large sparse logistic regression: {m} x {d}, {k} nonzeros per row, C = 1 (lambda = 1), no bias\n")
+    print(f"## Large sparse logistic regression and L2-loss SVM: {m} x {d}, {k} nonzeros per row, C = 1 (lambda = 1), no bias\n")
     print("F* = LIBLINEAR at -e 1e-6 (the tightest). Target: F <= F* (1 + 1e-6). LIBLINEAR: wall seconds of the process for the")
     print("loosest -e of 1e-2, 1e-3, 1e-4 whose F meets the target (file parsing included). skua-bcd (-bcd_partition active")
     print("-bcd_update newton), the same way: wall seconds of the whole run (parsing, solve, HDF5 output) for the loosest")
     print("-bcd_tol of 1, 1e-1, ..., 1e-4 whose final F meets the target, and its solver seconds to the first trace point")
     print("meeting it. np > 1 distributes columns; the Newton model is coupled across ranks after every inner sweep.")
-    print("scikit-learn (LogisticRegression, C = 1, no intercept): the loosest tol of 1e-2 ... 1e-6 whose F meets the target;")
+    print("L2-loss SVM: LIBLINEAR -s 2 (primal trust-region Newton) vs -bcd_loss sqhinge, F = 1/2|x|^2 + sum max(0, 1 - b_i a_i^T x)^2.")
+    print("scikit-learn (LogisticRegression; LinearSVC for the SVM; C = 1, no intercept): the loosest tol of 1e-2 ... 1e-6 whose F meets the target;")
     print("wall = load_svmlight_file + fit in one Python process (interpreter start not counted), solver = fit.\n")
     print(f"Open MPI start-up: OMPI_MCA_pml={ENV.get('OMPI_MCA_pml', '(unset: fabrics probed)')} (--mpi-probe leaves it unset).")
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
     print("| problem | solver | np | setting | F at target | wall s (process) | solver s to target |")
     print("|---|---|---:|---|---:|---:|---:|")
-    for name, s, reg in [("L1-logistic", 6, {"-bcd_l1": 1}), ("L2-logistic", 0, {"-bcd_l2": 1})]:
+    for name, s, reg, loss in [("L1-logistic", 6, {"-bcd_l1": 1}, "logistic"), ("L2-logistic", 0, {"-bcd_l2": 1}, "logistic"),
+                               ("L2-loss SVM", 2, {"-bcd_l2": 1}, "sqhinge")]:
         lib = {}
         for eps in [1e-6, 1e-2, 1e-3, 1e-4]:
             model = f"{work}/lmodel{s}"
             w, wall = liblinear(s, eps, svm, model, d)
-            lib[eps] = (F_of(A, b, w, "logistic", l1=reg.get("-bcd_l1", 0), l2=reg.get("-bcd_l2", 0)), wall)
+            lib[eps] = (F_of(A, b, w, loss, l1=reg.get("-bcd_l1", 0), l2=reg.get("-bcd_l2", 0)), wall)
         Fs = lib[1e-6][0]
         target = Fs * (1 + 1e-6)
         ok = [e for e in (1e-2, 1e-3, 1e-4) if lib[e][0] <= target]
         e = ok[0] if ok else 1e-6
         print(f"| {name} | LIBLINEAR -s {s} | 1 | -e {e:g} | {lib[e][0]:.10g} | {lib[e][1]:.2f} | - |")
         results["part2"].append({"problem": f"large {name}", "solver": f"liblinear -s {s}", "eps": e, "F": lib[e][0], "wall": lib[e][1], "Fstar": Fs})
-        for row in sklearn_rows(svm, d, A, b, reg, target):
+        for row in sklearn_rows(svm, d, A, b, reg, target, loss):
             print(row["line"])
             results["part2"].append({k: v for k, v in row.items() if k != "line"} | {"problem": f"large {name}"})
         for np_ in [int(v) for v in a.nps.split(",")]:
             for tol in (1.0, 1e-1, 1e-2, 1e-3, 1e-4):
-                args = ["-problem", svm, "-bcd_loss", "logistic", "-bcd_partition", "active", "-bcd_update", "newton", "-bcd_tol", tol, "-bcd_max_it", 500]
+                args = ["-problem", svm, "-bcd_loss", loss, "-bcd_partition", "active", "-bcd_update", "newton", "-bcd_tol", tol, "-bcd_max_it", 500]
                 for kk, v in reg.items():
                     args += [kk, v]
                 r = bcd(args, f"{work}/large-{s}-{np_}.h5", np_)

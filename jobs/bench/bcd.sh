@@ -4,7 +4,7 @@
 #SBATCH --time=01:00:00
 # BCD benchmark (issue #6): (1) rules x updates (gradient, linesearch, newton, exact; fixed, variable and, on D/E, forest blocks) on the
 # synthetic problems A (least squares), B (logistic), C (50-class softmax), D and E (label propagation quadratics):
-# block updates and solver seconds to (F - F*) <= 1e-2, 1e-4, 1e-8 |F*| (A: unregularised as in the paper, F* = 0, gaps times F(0)); (2) skua-bcd vs LIBLINEAR (liblinear-train -s 0 / -s 6,
+# block updates and solver seconds to (F - F*) <= 1e-2, 1e-4, 1e-8 |F*| (A: unregularised as in the paper, F* = 0, gaps times F(0)); (2) skua-bcd vs LIBLINEAR (liblinear-train -s 0 / -s 6, and -s 2 against -bcd_loss sqhinge on the large problem,
 # -B -1; apt-get install liblinear-tools) on problem B, each to the same objective; (3) the large sparse problem (--large
 # m,d,k, default 100000 x 20000, 50 nnz/row) vs LIBLINEAR and scikit-learn (apt-get install python3-sklearn; its
 # LogisticRegression with liblinear for L1, lbfgs / newton-cg / liblinear for L2), skua-bcd -bcd_partition active at

@@ -1,7 +1,7 @@
 /* SkuaBCD object: options, set-up and the outer loop of block coordinate descent (Nutini, Laradji, Schmidt, JMLR 2022). */
 #include "bcdimpl.h"
 
-const char *const SkuaBCDLossTypes[]      = {"squared", "logistic", "quadratic", "softmax", "SkuaBCDLossType", "SKUA_BCD_LOSS_", NULL};
+const char *const SkuaBCDLossTypes[]      = {"squared", "logistic", "quadratic", "softmax", "sqhinge", "SkuaBCDLossType", "SKUA_BCD_LOSS_", NULL};
 const char *const SkuaBCDRuleTypes[]      = {"cyclic", "random", "perm", "lipschitz", "gs", "gsl", "gsd", "gsq", "SkuaBCDRuleType", "SKUA_BCD_RULE_", NULL};
 const char *const SkuaBCDUpdateTypes[]    = {"gradient", "linesearch", "newton", "exact", "SkuaBCDUpdateType", "SKUA_BCD_UPDATE_", NULL};
 const char *const SkuaBCDPartitionTypes[] = {"contiguous", "variable", "active", "tree", "sorted", "SkuaBCDPartitionType", "SKUA_BCD_PARTITION_", NULL};
@@ -178,10 +178,10 @@ PetscErrorCode SkuaBCDSetFromOptions(SkuaBCD bcd)
       PetscCall(PetscStrcmp(bcd->suggested_loss, SkuaBCDLossTypes[i], &found));
       if (found) bcd->loss = (SkuaBCDLossType)i;
     }
-    PetscCheck(found, bcd->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: root attribute 'loss' is '%s'; it must be 'squared', 'logistic', 'quadratic' or 'softmax' (or remove it and give -bcd_loss)", bcd->source, bcd->suggested_loss);
+    PetscCheck(found, bcd->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: root attribute 'loss' is '%s'; it must be 'squared', 'logistic', 'quadratic', 'softmax' or 'sqhinge' (or remove it and give -bcd_loss)", bcd->source, bcd->suggested_loss);
   }
   PetscOptionsBegin(bcd->comm, NULL, "Block coordinate descent (SkuaBCD) options", NULL);
-  PetscCall(PetscOptionsEnum("-bcd_loss", "Loss f: squared 1/2|Ax-b|^2, logistic sum log(1+exp(-b_i a_i^T x)), quadratic 1/2 x^T A x - b^T x (A SPD), softmax (labels 0..C-1, x is d x C)", "SkuaBCDSetLoss", SkuaBCDLossTypes, (PetscEnum)bcd->loss, (PetscEnum *)&bcd->loss, NULL));
+  PetscCall(PetscOptionsEnum("-bcd_loss", "Loss f: squared 1/2|Ax-b|^2, logistic sum log(1+exp(-b_i a_i^T x)), quadratic 1/2 x^T A x - b^T x (A SPD), softmax (labels 0..C-1, x is d x C), sqhinge sum max(0, 1 - b_i a_i^T x)^2 (LIBLINEAR -s 2)", "SkuaBCDSetLoss", SkuaBCDLossTypes, (PetscEnum)bcd->loss, (PetscEnum *)&bcd->loss, NULL));
   PetscCall(PetscOptionsInt("-bcd_classes", "Softmax: number of classes C (0: largest label + 1)", NULL, bcd->classes, &bcd->classes, NULL));
   PetscCall(PetscOptionsReal("-bcd_l2", "L2 regulariser l2/2 |x|^2 (LIBLINEAR's cost C is l2 = 1/C)", "SkuaBCDSetRegularization", bcd->l2, &bcd->l2, NULL));
   PetscCall(PetscOptionsReal("-bcd_l1", "L1 regulariser l1 |x|_1 (proximal updates)", "SkuaBCDSetRegularization", bcd->l1, &bcd->l1, NULL));
@@ -276,7 +276,7 @@ PetscErrorCode SkuaBCDSetUp(SkuaBCD bcd)
   PetscCall(SkuaBCDGetUpdateOps(bcd->update, &bcd->uops));
   PetscCheck(bcd->classes >= 0, bcd->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bcd_classes %" PetscInt_FMT " must be >= 0 (0: the largest label + 1)", bcd->classes);
   PetscCheck(bcd->partition != SKUA_BCD_PARTITION_VARIABLE || bcd->rops->greedy, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition variable chooses the tau coordinates with the largest gradient scores every iteration, so it needs -bcd_rule gs, gsl, gsd or gsq, not %s", SkuaBCDRuleTypes[bcd->rule]);
-  PetscCheck(bcd->partition != SKUA_BCD_PARTITION_ACTIVE || ((bcd->loss == SKUA_BCD_LOSS_SQUARED || bcd->loss == SKUA_BCD_LOSS_LOGISTIC) && (bcd->update == SKUA_BCD_UPDATE_NEWTON || bcd->update == SKUA_BCD_UPDATE_EXACT)), bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition active (proximal Newton over the active set, inner coordinate descent) needs -bcd_loss squared or logistic and -bcd_update newton, not %s and %s", SkuaBCDLossTypes[bcd->loss], SkuaBCDUpdateTypes[bcd->update]);
+  PetscCheck(bcd->partition != SKUA_BCD_PARTITION_ACTIVE || ((bcd->loss == SKUA_BCD_LOSS_SQUARED || bcd->loss == SKUA_BCD_LOSS_LOGISTIC || bcd->loss == SKUA_BCD_LOSS_SQHINGE) && (bcd->update == SKUA_BCD_UPDATE_NEWTON || bcd->update == SKUA_BCD_UPDATE_EXACT)), bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition active (proximal Newton over the active set, inner coordinate descent) needs -bcd_loss squared, logistic or sqhinge and -bcd_update newton, not %s and %s", SkuaBCDLossTypes[bcd->loss], SkuaBCDUpdateTypes[bcd->update]);
   if (bcd->partition == SKUA_BCD_PARTITION_TREE) {
     PetscCheck(bcd->loss == SKUA_BCD_LOSS_QUADRATIC, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition tree takes its forests from the graph of A, so it needs -bcd_loss quadratic (f = 1/2 x^T A x - b^T x), not %s", SkuaBCDLossTypes[bcd->loss]);
     PetscCheck(bcd->l1 == 0, bcd->comm, PETSC_ERR_ARG_INCOMP, "-bcd_partition tree solves each forest block exactly by message passing, which has no L1 form; drop -bcd_l1 or use -bcd_partition contiguous or variable");

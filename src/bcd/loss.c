@@ -152,13 +152,26 @@ static PetscErrorCode LgSetUp(SkuaBCD bcd)
     bcd->o[i] = 0.0;
   }
   /* A 0/1 labelling is the usual mistake; say so rather than silently remapping. */
-  if (bad >= 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: label %s of row %" PetscInt_FMT " is not -1 or +1; -bcd_loss logistic needs labels in {-1, +1} (map 0/1 labels to -1/+1)", bcd->source, SkuaBCDNum(num, (double)bcd->b[bad]), bcd->rstart + bad));
+  if (bad >= 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: label %s of row %" PetscInt_FMT " is not -1 or +1; -bcd_loss %s needs labels in {-1, +1} (map 0/1 labels to -1/+1)", bcd->source, SkuaBCDNum(num, (double)bcd->b[bad]), bcd->rstart + bad, SkuaBCDLossTypes[bcd->loss]));
   PetscCall(SkuaCheckCollective(bcd->comm, bad >= 0 ? PETSC_TRUE : PETSC_FALSE, PETSC_ERR_USER_INPUT, msg));
   PetscFunctionReturn(0);
 }
 
+/* Squared hinge (L2-loss SVM, LIBLINEAR -s 2 with C = 1/l2): u = b o Ax, phi(u) = max(0, 1 - u)^2. phi is C^1 with
+   a piecewise constant phi'' (2 where u < 1, else 0), its generalized Hessian: Newton steps are semismooth Newton
+   steps and the line searches keep F decreasing. */
+static PetscReal ShPhi(PetscReal u) { return u < 1 ? (1 - u) * (1 - u) : 0.0; }
+static PetscReal ShDPhi(PetscReal u) { return u < 1 ? -2 * (1 - u) : 0.0; }
+static PetscReal ShD2Phi(PetscReal u) { return u < 1 ? 2.0 : 0.0; }
+static PetscReal ShDiff(PetscReal u, PetscReal du)
+{
+  PetscReal a = PetscMax(0.0, 1 - u - du), c = PetscMax(0.0, 1 - u);
+  return (a - c) * (a + c);
+}
+
 static const SkuaBCDLossOps SquaredOps   = {"squared", 1.0, SqSetUp, SqPhi, SqDPhi, SqD2Phi, SqDiff, &SkuaBCDRowSumKernels, PETSC_TRUE};
 static const SkuaBCDLossOps LogisticOps  = {"logistic", 0.25, LgSetUp, SkuaLgPhi, SkuaLgDPhi, SkuaLgD2Phi, SkuaLgDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
+static const SkuaBCDLossOps SqHingeOps   = {"sqhinge", 2.0, LgSetUp, ShPhi, ShDPhi, ShD2Phi, ShDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
 static const SkuaBCDLossOps QuadraticOps = {"quadratic", 1.0, SkuaBCDQuadraticSetUp, NULL, NULL, NULL, NULL, &SkuaBCDQuadraticKernels, PETSC_TRUE};
 /* sup of the softmax Hessian in the scores, diag(p) - p p^T <= 1/2 I: L_b <= 1/2 |A_b|^2 */
 static const SkuaBCDLossOps SoftmaxOps   = {"softmax", 0.5, SkuaBCDSoftmaxSetUp, NULL, NULL, NULL, NULL, &SkuaBCDSoftmaxKernels, PETSC_FALSE};
@@ -171,6 +184,7 @@ PetscErrorCode SkuaBCDGetLossOps(SkuaBCDLossType t, const SkuaBCDLossOps **ops)
   case SKUA_BCD_LOSS_LOGISTIC: *ops = &LogisticOps; break;
   case SKUA_BCD_LOSS_QUADRATIC: *ops = &QuadraticOps; break;
   case SKUA_BCD_LOSS_SOFTMAX: *ops = &SoftmaxOps; break;
+  case SKUA_BCD_LOSS_SQHINGE: *ops = &SqHingeOps; break;
   default: SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-bcd_loss: unknown loss %d", (int)t);
   }
   PetscFunctionReturn(0);
