@@ -215,41 +215,32 @@ def sklearn_rows(svm, d, A, b, reg, target, loss="logistic"):
         SKL[svm] = (X, y, time.perf_counter() - t)
     X, y, tload = SKL[svm]
     pen = "l1" if "-bcd_l1" in reg else "l2"
-    rows = []
     if loss == "sqhinge":  # LinearSVC(squared_hinge, l2, C = 1, no intercept) is -bcd_loss sqhinge -bcd_l2 1
         from sklearn.svm import LinearSVC
-        for dual in (False, True):
-            for tol in (1e-2, 1e-3, 1e-4, 1e-6):
-                mdl = LinearSVC(penalty="l2", loss="squared_hinge", dual=dual, C=1.0, tol=tol, fit_intercept=False, max_iter=100000)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    t = time.perf_counter()
-                    mdl.fit(X, y)
-                    tfit = time.perf_counter() - t
-                w = mdl.coef_.ravel() * (1 if mdl.classes_[-1] > 0 else -1)
-                F = F_of(A, b, w, "sqhinge", l2=reg.get("-bcd_l2", 0))
-                if F <= target:
-                    break
-            cell = f"{F:.10g} | {tload + tfit:.2f} | {tfit:.2f}" if F <= target else f"not reached ({F:.10g}) | {tload + tfit:.2f} | -"
-            name = f"LinearSVC dual={dual}"
-            rows.append({"line": f"| L2-loss SVM | scikit-learn {skv} {name} | 1 | tol {tol:g} | {cell} |",
-                         "solver": f"sklearn {name}", "tol": tol, "F": F, "wall": tload + tfit, "solver_seconds": tfit})
-        return rows
-    for solver in (["liblinear"] if pen == "l1" else ["lbfgs", "newton-cg", "liblinear"]):
+        problem = "L2-loss SVM"
+        models = [(f"LinearSVC dual={dual}", lambda tol, dual=dual: LinearSVC(penalty="l2", loss="squared_hinge", dual=dual, C=1.0, tol=tol,
+                                                                             fit_intercept=False, max_iter=100000)) for dual in (False, True)]
+    else:
+        problem = f"{'L1' if pen == 'l1' else 'L2'}-logistic"
+        models = [(solver, lambda tol, solver=solver: LogisticRegression(penalty=pen, C=1.0, solver=solver, tol=tol, fit_intercept=False,
+                                                                         max_iter=10000))
+                  for solver in (["liblinear"] if pen == "l1" else ["lbfgs", "newton-cg", "liblinear"])]
+    rows = []
+    for name, make in models:
         for tol in (1e-2, 1e-3, 1e-4, 1e-6):
-            m = LogisticRegression(penalty=pen, C=1.0, solver=solver, tol=tol, fit_intercept=False, max_iter=10000)
+            m = make(tol)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 t = time.perf_counter()
                 m.fit(X, y)
                 tfit = time.perf_counter() - t
             w = m.coef_.ravel() * (1 if m.classes_[-1] > 0 else -1)
-            F = F_of(A, b, w, "logistic", l1=reg.get("-bcd_l1", 0), l2=reg.get("-bcd_l2", 0))
+            F = F_of(A, b, w, loss, l1=reg.get("-bcd_l1", 0), l2=reg.get("-bcd_l2", 0))
             if F <= target:
                 break
         cell = f"{F:.10g} | {tload + tfit:.2f} | {tfit:.2f}" if F <= target else f"not reached ({F:.10g}) | {tload + tfit:.2f} | -"
-        rows.append({"line": f"| {'L1' if pen == 'l1' else 'L2'}-logistic | scikit-learn {skv} {solver} | 1 | tol {tol:g} | {cell} |",
-                     "solver": f"sklearn {solver}", "tol": tol, "F": F, "wall": tload + tfit, "solver_seconds": tfit})
+        rows.append({"line": f"| {problem} | scikit-learn {skv} {name} | 1 | tol {tol:g} | {cell} |",
+                     "solver": f"sklearn {name}", "tol": tol, "F": F, "wall": tload + tfit, "solver_seconds": tfit})
     return rows
 
 
