@@ -140,7 +140,7 @@ static PetscErrorCode SqSetUp(SkuaBCD bcd)
 }
 
 
-static PetscErrorCode LgSetUp(SkuaBCD bcd)
+static PetscErrorCode PmOneLabelSetUp(SkuaBCD bcd)
 {
   PetscInt bad = -1;
   char     msg[512] = "", num[32];
@@ -170,8 +170,8 @@ static PetscReal ShDiff(PetscReal u, PetscReal du)
 }
 
 static const SkuaBCDLossOps SquaredOps   = {"squared", 1.0, SqSetUp, SqPhi, SqDPhi, SqD2Phi, SqDiff, &SkuaBCDRowSumKernels, PETSC_TRUE};
-static const SkuaBCDLossOps LogisticOps  = {"logistic", 0.25, LgSetUp, SkuaLgPhi, SkuaLgDPhi, SkuaLgD2Phi, SkuaLgDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
-static const SkuaBCDLossOps SqHingeOps   = {"sqhinge", 2.0, LgSetUp, ShPhi, ShDPhi, ShD2Phi, ShDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
+static const SkuaBCDLossOps LogisticOps  = {"logistic", 0.25, PmOneLabelSetUp, SkuaLgPhi, SkuaLgDPhi, SkuaLgD2Phi, SkuaLgDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
+static const SkuaBCDLossOps SqHingeOps   = {"sqhinge", 2.0, PmOneLabelSetUp, ShPhi, ShDPhi, ShD2Phi, ShDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
 static const SkuaBCDLossOps QuadraticOps = {"quadratic", 1.0, SkuaBCDQuadraticSetUp, NULL, NULL, NULL, NULL, &SkuaBCDQuadraticKernels, PETSC_TRUE};
 /* sup of the softmax Hessian in the scores, diag(p) - p p^T <= 1/2 I: L_b <= 1/2 |A_b|^2 */
 static const SkuaBCDLossOps SoftmaxOps   = {"softmax", 0.5, SkuaBCDSoftmaxSetUp, NULL, NULL, NULL, NULL, &SkuaBCDSoftmaxKernels, PETSC_FALSE};
