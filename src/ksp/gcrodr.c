@@ -257,18 +257,28 @@ static PetscErrorCode GCRODRCycle(KSP ksp, Mat A, Vec x, PetscReal beta, PetscRe
   /* after the converging cycle C = What Q is deferred (GCRODRFlushC): the next operator usually rebuilds it */
   /* Step 4 (harmonic Ritz update) costs about as much as the cycle's Arnoldi steps. It always follows a cycle
      that reduced the residual by less than skip_tol in the first update_early cycles of a solve, when the space
-     has to catch up with a new operator or right-hand side; otherwise it happens every update_interval-th cycle
-     (never while the space is not full). In a long solve the space stops improving after a few updates, and
+     has to catch up with a new operator or right-hand side; otherwise it happens once update_interval full
+     cycles' worth of Arnoldi steps (update_interval (m - k)) have run since the last one (always while the space
+     is not full). In a long solve the space stops improving after a few updates, and
      updating after each of its many slow cycles doubled the cost of heat and Helmholtz without a preconditioner
      for no fewer iterations. update_interval = 1 is the paper's schedule (an update after every cycle). */
   if (gc->k > 0 && j > 0) {
-    PetscBool slow = (PetscBool)(*rest > gc->skip_tol * beta && (gc->update_early < 0 || gc->ncycle < gc->update_early));
-    PetscBool upd  = (kc < gc->k || gc->nskip + 1 >= gc->update_interval || slow) ? PETSC_TRUE : PETSC_FALSE;
+    /* A converged cycle of fewer than half a full cycle's steps is the tail of the solve: it says that the space
+       served, not that it has to catch up, and its few new vectors barely move the harmonic Ritz vectors, so it
+       is not a slow cycle (on Darcy with ILU at rtol 1e-5, one full cycle and a tail of ~3 steps per solve, the
+       tail's update was a fifth of KSPSolve). The interval counts Arnoldi steps, so a tail adds only its own. */
+    const PetscInt full = gc->m - gc->k;
+    PetscBool      tail = (PetscBool)(ksp->reason > 0 && 2 * j < full);
+    PetscBool      slow = (PetscBool)(!tail && *rest > gc->skip_tol * beta && (gc->update_early < 0 || gc->ncycle < gc->update_early));
+    PetscBool      due, upd;
 
+    gc->nsteps += j;
+    due = (PetscBool)(gc->update_interval == 1 || (PetscInt64)gc->nsteps >= (PetscInt64)gc->update_interval * full);
+    upd = (PetscBool)(kc < gc->k || due || slow);
     if (upd) {
       PetscCall(GCRODRUpdateRecycle(ksp, j, ksp->reason > 0 ? PETSC_TRUE : PETSC_FALSE));
-      gc->nskip = 0;
-    } else gc->nskip++;
+      gc->nsteps = 0;
+    }
   }
   gc->ncycle++;
   PetscFunctionReturn(0);
@@ -442,7 +452,7 @@ static PetscErrorCode KSPView_GCRODR(KSP ksp, PetscViewer viewer)
   if (isascii) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "  restart m=%" PetscInt_FMT ", recycle k=%" PetscInt_FMT ", reuse across solves %s\n", gc->m, gc->k, gc->reuse ? "true" : "false"));
     PetscCall(PetscViewerASCIIPrintf(viewer, "  current recycle space dimension %" PetscInt_FMT "\n", gc->kcur));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  recycle space updated every %" PetscInt_FMT " cycle(s), and after cycles that reduce the residual by less than %g among the first %" PetscInt_FMT " of a solve%s\n", gc->update_interval, (double)gc->skip_tol, gc->update_early, gc->update_early < 0 ? " (all)" : ""));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  recycle space updated every %" PetscInt_FMT " full cycle(s) of Arnoldi steps, and after cycles that reduce the residual by less than %g among the first %" PetscInt_FMT " of a solve%s\n", gc->update_interval, (double)gc->skip_tol, gc->update_early, gc->update_early < 0 ? " (all)" : ""));
     PetscCall(PetscViewerASCIIPrintf(viewer, "  Gram-Schmidt pass repeated when it leaves less than %g of ||w||\n", (double)gc->reorth_tol));
   }
   PetscFunctionReturn(0);
@@ -463,7 +473,7 @@ static PetscErrorCode KSPSetFromOptions_GCRODR(KSP ksp, PetscOptionItems *PetscO
   PetscCall(PetscOptionsBool("-ksp_gcrodr_reuse", "Keep the recycle space across KSPSolve() calls", "KSPGCRODRSetReuse", reuse, &reuse, &flg));
   if (flg) PetscCall(KSPGCRODRSetReuse(ksp, reuse));
   PetscCall(PetscOptionsReal("-ksp_gcrodr_reorth_tol", "Repeat the Gram-Schmidt pass when it left less than this fraction of ||w|| (0.7071: Kahan-Parlett; 0: never)", NULL, gc->reorth_tol, &gc->reorth_tol, NULL));
-  PetscCall(PetscOptionsInt("-ksp_gcrodr_update_interval", "Update the recycle space at least every s-th cycle (1: every cycle, as in the paper)", NULL, gc->update_interval, &gc->update_interval, NULL));
+  PetscCall(PetscOptionsInt("-ksp_gcrodr_update_interval", "Update the recycle space at least once every s full cycles' worth of Arnoldi steps, s (m - k) (1: after every cycle, as in the paper)", NULL, gc->update_interval, &gc->update_interval, NULL));
   PetscCall(PetscOptionsInt("-ksp_gcrodr_update_early", "In the first this many cycles of a solve, update after every cycle that reduced the residual by less than -ksp_gcrodr_skip_tol (-1: in every cycle)", NULL, gc->update_early, &gc->update_early, NULL));
   PetscCall(PetscOptionsReal("-ksp_gcrodr_skip_tol", "Skip the update after a cycle that reduced the residual below this fraction (0: never skip, as in the paper)", NULL, gc->skip_tol, &gc->skip_tol, NULL));
   PetscOptionsHeadEnd();

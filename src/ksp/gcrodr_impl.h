@@ -12,14 +12,15 @@ typedef struct {
   PetscInt  k;     /* requested recycle dimension */
   PetscBool reuse; /* keep U across KSPSolve() calls */
   /* Step 4 (harmonic Ritz update, about 8 k (m+1) n flops) follows every cycle whose residual reduction is
-     weaker than skip_tol among the first update_early cycles of a solve (-1: all cycles), and at least every
-     update_interval-th cycle (counted across solves); update_interval = 1 is the algorithm of the paper (an update
-     after every cycle). */
+     weaker than skip_tol among the first update_early cycles of a solve (-1: all cycles; a converged cycle shorter
+     than (m - k)/2 steps is never slow), and at least once update_interval (m - k) Arnoldi steps have run since
+     the last update (counted across solves); update_interval = 1 is the algorithm of the paper (an update after
+     every cycle). */
   PetscInt  update_interval;
   PetscInt  update_early;
   PetscReal skip_tol;
   PetscInt  ncycle; /* cycles of the current solve before the current one */
-  PetscInt  nskip;  /* cycles since the last update of the recycle space */
+  PetscInt  nsteps; /* Arnoldi steps since the last update of the recycle space */
   /* Arnoldi runs one classical Gram-Schmidt pass and a second only when the first cancelled ||w|| below this
      fraction (-ksp_gcrodr_reorth_tol; 1/sqrt(2) is Kahan-Parlett's "twice is enough", 0 never repeats) */
   PetscReal reorth_tol;

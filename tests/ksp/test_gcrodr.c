@@ -486,6 +486,109 @@ static PetscErrorCode TestSchedule(PetscInt n)
   PetscFunctionReturn(0);
 }
 
+/* Check 5b, the tail of a solve: a converged cycle of fewer than (m - k)/2 steps is not a slow cycle, so it does
+   not update the space even when every cycle counts as slow (-ksp_gcrodr_skip_tol 1e-30, -ksp_gcrodr_update_early
+   -1) and the interval never falls due. Run 1 (rtol 1e-10) records, per monitor call, the iteration, the residual
+   estimate and the number of updates so far; a cycle ends where an iteration number repeats (estimate, then true
+   residual). Run 2 stops 3 steps into the fourth cycle (its rtol lies between run 1's residuals there); it must make
+   exactly the updates run 1 had made by the end of the third cycle, one fewer than a rule that updates after
+   every slow cycle. */
+typedef struct {
+  PetscInt      n, its[4096], nupd[4096];
+  PetscReal     rn[4096];
+  PetscLogEvent eig;
+} TailLog;
+
+static PetscErrorCode TailMonitor(KSP ksp, PetscInt it, PetscReal rnorm, void *ctx)
+{
+  TailLog           *log = (TailLog *)ctx;
+  PetscEventPerfInfo p;
+
+  PetscFunctionBegin;
+  (void)ksp;
+  if (log->n >= 4096) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventGetPerfInfo(PETSC_DETERMINE, log->eig, &p));
+  log->its[log->n]  = it;
+  log->rn[log->n]   = rnorm;
+  log->nupd[log->n] = p.count; /* rank 0 runs the eigenproblems; other ranks compare rank 0's count below */
+  log->n++;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode TailRun(Mat A, Vec b, Vec x, PetscReal rtol, TailLog *log, SolveInfo *info, PetscInt *kU)
+{
+  KSP         ksp;
+  const char *pre = "tail_";
+
+  PetscFunctionBegin;
+  PetscCall(MakeKSP(KSPGCRODR, 40, 20, PCNONE, rtol, 20000, &ksp));
+  PetscCall(KSPSetOptionsPrefix(ksp, pre));
+  PetscCall(PetscOptionsSetValue(NULL, "-tail_ksp_gcrodr_skip_tol", "1e-30"));
+  PetscCall(PetscOptionsSetValue(NULL, "-tail_ksp_gcrodr_update_early", "-1"));
+  PetscCall(PetscOptionsSetValue(NULL, "-tail_ksp_gcrodr_update_interval", "1000000"));
+  PetscCall(KSPSetFromOptions(ksp));
+  log->n = 0;
+  PetscCall(KSPMonitorSet(ksp, TailMonitor, log, NULL));
+  PetscCall(SolveOne(ksp, A, b, x, PETSC_FALSE, info));
+  PetscCall(KSPGCRODRGetRecycleSpace(ksp, kU, NULL));
+  PetscCall(KSPDestroy(&ksp));
+  PetscCall(PetscOptionsClearValue(NULL, "-tail_ksp_gcrodr_skip_tol"));
+  PetscCall(PetscOptionsClearValue(NULL, "-tail_ksp_gcrodr_update_early"));
+  PetscCall(PetscOptionsClearValue(NULL, "-tail_ksp_gcrodr_update_interval"));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode TestTail(PetscInt n)
+{
+  Mat       A;
+  Vec       b, x;
+  TailLog  *log;
+  SolveInfo info;
+  PetscInt  ends = 0, e = -1, upd_e = -1, i2 = -1, i3 = -1, kU, base;
+  PetscReal rtol2;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&log));
+  PetscCall(PetscLogDefaultBegin());
+  PetscCall(PetscLogEventGetId("SkuaGCRODR_Eig", &log->eig));
+  PetscCall(BuildMatrix(FAMILY_DIFFUSION, n, 0.0, 0.0, &A));
+  PetscCall(BuildRHS(A, n, 0.0, &b));
+  PetscCall(VecDuplicate(b, &x));
+  PetscCall(TailRun(A, b, x, 1e-10, log, &info, &kU));
+  base = log->nupd[0];
+  for (PetscInt i = 1; i < log->n && e < 0; i++)
+    if (log->its[i] == log->its[i - 1] && ++ends == 3) {
+      e     = log->its[i];
+      upd_e = log->nupd[i] - base;
+    }
+  for (PetscInt i = 0; i < log->n && e >= 0; i++) {
+    if (log->its[i] == e + 2) i2 = i;
+    if (log->its[i] == e + 3) i3 = i;
+  }
+  CHECK(e > 0 && i2 > 0 && i3 == i2 + 1 && info.its > e + 3, "check 5b: run 1 (%" PetscInt_FMT " iterations) has no fourth cycle of 3+ steps after the third ends at %" PetscInt_FMT "\n", info.its, e);
+  if (e > 0 && i2 > 0 && i3 == i2 + 1) {
+    /* the geometric mean of the estimates after steps e + 2 and e + 3, relative to ||b|| (zero initial guess) */
+    rtol2 = PetscSqrtReal(log->rn[i2] * log->rn[i3]) / log->rn[0];
+    PetscCall(TailRun(A, b, x, rtol2, log, &info, &kU));
+    {
+      PetscInt nupd = log->nupd[log->n - 1] - log->nupd[0];
+
+      /* counted before the first monitor call of run 2: the updates of run 2 are those after it */
+      PetscCallMPI(MPI_Bcast(&nupd, 1, MPIU_INT, 0, PETSC_COMM_WORLD));
+      PetscCallMPI(MPI_Bcast(&upd_e, 1, MPIU_INT, 0, PETSC_COMM_WORLD));
+      PetscCall(PetscPrintf(PETSC_COMM_WORLD, "tail: third cycle ends at iteration %" PetscInt_FMT " after %" PetscInt_FMT " updates; run 2 (rtol %.3e): %" PetscInt_FMT " iterations, %" PetscInt_FMT " updates, recycle space %" PetscInt_FMT "\n", e, upd_e, (double)rtol2, info.its, nupd, kU));
+      CHECK(info.reason > 0 && info.its == e + 3, "check 5b: run 2 stopped at iteration %" PetscInt_FMT " (reason %d), not %" PetscInt_FMT "\n", info.its, (int)info.reason, e + 3);
+      CHECK(kU == 20, "check 5b: the recycle space holds %" PetscInt_FMT " vectors, not k = 20 (the tail would update as the space is not full)\n", kU);
+      CHECK(nupd == upd_e && upd_e == 3, "check 5b: run 2 made %" PetscInt_FMT " updates, run 1 %" PetscInt_FMT " in its first three cycles; the 3-step converged tail must not update\n", nupd, upd_e);
+    }
+  }
+  PetscCall(PetscFree(log));
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&b));
+  PetscCall(MatDestroy(&A));
+  PetscFunctionReturn(0);
+}
+
 /* Check 6, the lazy CholeskyQR factor: after a new operator the recycled blocks hold A U~ = C~ = C T with T kept
    aside. With updates switched off once the space is full (-ksp_gcrodr_update_early 0, a huge interval), a solve on
    a second operator runs entirely on that representation; it must converge to the true residual, the space it
@@ -583,6 +686,7 @@ int main(int argc, char **argv)
   PetscCall(TestSequence(FAMILY_DIFFUSION, n2, ns, 1e-8, PCJACOBI, 0.0, 10000, PETSC_TRUE));
   PetscCall(TestAPI());
   PetscCall(TestSchedule(n2));
+  PetscCall(TestTail(n2));
   PetscCall(TestLazyFactor(n2));
   if (helmholtz) {
     PetscCall(TestSequence(FAMILY_HELMHOLTZ, nh, nsh, 1e-8, PCJACOBI, kappa, 20000, PETSC_FALSE));
