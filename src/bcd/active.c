@@ -153,6 +153,7 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
   PetscReal            *w, *D, *Ad, *hv, *g, *h, *dx, *x, F = 0, gnorm, *Ad0 = NULL, *dx0 = NULL, Qprev = 0;
   PetscInt             *act, nact, k, n;
   PetscBool             sync = (PetscBool)(bcd->size > 1 && bcd->active_sync);
+  const PetscInt        nch  = sync ? bcd->active_chunks : 1;
   double                t0 = MPI_Wtime();
 
   PetscFunctionBegin;
@@ -226,41 +227,49 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
       Qprev = 0;
     }
     for (PetscInt q = 0; q < nact; q++) dx[act[q]] = 0;
-    for (PetscInt sweep = 0; sweep < bcd->newton_inner; sweep++) {
+    for (PetscInt sweep = 0, stalled = 0; sweep < bcd->newton_inner && !stalled; sweep++) {
       PetscReal vs = 0;
-      if (sync)
-        for (PetscInt q = 0; q < nact; q++) dx0[act[q]] = dx[act[q]];
-      for (PetscInt q = 0; q < nact; q++) {
-        PetscInt  j = act[q];
-        PetscReal G = g[j] + (bcd->l2 + bcd->rho) * dx[j], z = x[j] + dx[j], dz;
-        for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) G += hv[p] * Ad[bcd->ari[p]];
-        dz = SkuaBCDSoft(z - G / h[j], bcd->l1 / h[j]) - z;
-        if (dz == 0) continue;
-        dx[j] += dz;
-        for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) Ad[bcd->ari[p]] += bcd->acv[p] * dz;
-        vs = PetscMax(vs, PetscAbsReal(dz) * h[j]);
-      }
-      if (sync) {
-        /* The ranks' simultaneous steps can overshoot where their columns share rows: take the sweep's combined
-           change whole if it lowers the model, else the largest of 1/2, 1/4, ... of it that does (none: stop). */
-        PetscReal Q, alpha = 1;
-        PetscCall(SyncAd(bcd, Ad, Ad0));
-        PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &vs, 1, MPIU_REAL, MPIU_MAX, bcd->comm));
-        for (PetscInt ls = 0; ls < 30; ls++, alpha *= 0.5) {
-          PetscCall(ModelValue(bcd, alpha, nact, act, g, x, dx0, dx, D, Ad0, Ad, &Q));
-          if (Q < Qprev) break;
+      /* at np > 1 each rank sweeps its active columns in nch chunks with an exchange of A d after each: a rank's
+         step sees the others' steps up to the last exchange, so fewer columns are stale (block Jacobi over
+         (P - 1) n / (P nch) columns) and the model needs fewer sweeps (-bcd_active_chunks) */
+      for (PetscInt ch = 0; ch < nch && !stalled; ch++) {
+        PetscInt qa = (nact * ch) / nch, qb = (nact * (ch + 1)) / nch;
+
+        if (sync)
+          for (PetscInt q = 0; q < nact; q++) dx0[act[q]] = dx[act[q]];
+        for (PetscInt q = qa; q < qb; q++) {
+          PetscInt  j = act[q];
+          PetscReal G = g[j] + (bcd->l2 + bcd->rho) * dx[j], z = x[j] + dx[j], dz;
+          for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) G += hv[p] * Ad[bcd->ari[p]];
+          dz = SkuaBCDSoft(z - G / h[j], bcd->l1 / h[j]) - z;
+          if (dz == 0) continue;
+          dx[j] += dz;
+          for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) Ad[bcd->ari[p]] += bcd->acv[p] * dz;
+          vs = PetscMax(vs, PetscAbsReal(dz) * h[j]);
         }
-        if (!(Q < Qprev)) { /* no decrease along this sweep: keep the direction before it */
-          for (PetscInt q = 0; q < nact; q++) dx[act[q]] = dx0[act[q]];
-          PetscCall(PetscArraycpy(Ad, Ad0, m));
-          break;
+        if (sync) {
+          /* The ranks' simultaneous steps can overshoot where their columns share rows: take the chunk's combined
+             change whole if it lowers the model, else the largest of 1/2, 1/4, ... of it that does (none: stop). */
+          PetscReal Q, alpha = 1;
+          PetscCall(SyncAd(bcd, Ad, Ad0));
+          PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &vs, 1, MPIU_REAL, MPIU_MAX, bcd->comm));
+          for (PetscInt ls = 0; ls < 30; ls++, alpha *= 0.5) {
+            PetscCall(ModelValue(bcd, alpha, nact, act, g, x, dx0, dx, D, Ad0, Ad, &Q));
+            if (Q < Qprev) break;
+          }
+          if (!(Q < Qprev)) { /* no decrease along this chunk: keep the direction before it */
+            for (PetscInt q = 0; q < nact; q++) dx[act[q]] = dx0[act[q]];
+            PetscCall(PetscArraycpy(Ad, Ad0, m));
+            stalled = 1;
+            break;
+          }
+          if (alpha < 1) {
+            for (PetscInt q = 0; q < nact; q++) dx[act[q]] = dx0[act[q]] + alpha * (dx[act[q]] - dx0[act[q]]);
+            for (PetscInt i = 0; i < m; i++) Ad[i] = Ad0[i] + alpha * (Ad[i] - Ad0[i]);
+          }
+          Qprev = Q;
+          PetscCall(PetscArraycpy(Ad0, Ad, m));
         }
-        if (alpha < 1) {
-          for (PetscInt q = 0; q < nact; q++) dx[act[q]] = dx0[act[q]] + alpha * (dx[act[q]] - dx0[act[q]]);
-          for (PetscInt i = 0; i < m; i++) Ad[i] = Ad0[i] + alpha * (Ad[i] - Ad0[i]);
-        }
-        Qprev = Q;
-        PetscCall(PetscArraycpy(Ad0, Ad, m));
       }
       if (vs <= 0.1 * vmax) break;
     }

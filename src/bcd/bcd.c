@@ -48,6 +48,7 @@ PetscErrorCode SkuaBCDCreate(MPI_Comm comm, SkuaBCD *bcd)
   b->ls_max       = 50;
   b->newton_inner = 100;
   b->active_sync  = PETSC_TRUE;
+  b->active_chunks = 2;
   b->perm_epoch   = -1;
   b->nc           = 1;
   *bcd            = b;
@@ -197,6 +198,7 @@ PetscErrorCode SkuaBCDSetFromOptions(SkuaBCD bcd)
   PetscCall(PetscOptionsInt("-bcd_seed", "Seed of the random rules (draw k comes from stream (seed, k) on every rank)", NULL, bcd->seed, &bcd->seed, NULL));
   PetscCall(PetscOptionsInt("-bcd_ls_max", "Maximum backtracking steps per block update", NULL, bcd->ls_max, &bcd->ls_max, &set));
   PetscCall(PetscOptionsBool("-bcd_active_sync", "At np > 1, -bcd_partition active exchanges A d after every inner sweep (coupled model); false: once per Newton step (block-diagonal model)", NULL, bcd->active_sync, &bcd->active_sync, NULL));
+  PetscCall(PetscOptionsInt("-bcd_active_chunks", "At np > 1 with -bcd_active_sync, each rank sweeps its active columns in this many chunks and A d is exchanged after each (1: once per sweep)", NULL, bcd->active_chunks, &bcd->active_chunks, NULL));
   PetscCall(PetscOptionsInt("-bcd_newton_inner", "Coordinate sweeps of the proximal-Newton block model (with -bcd_l1)", NULL, bcd->newton_inner, &bcd->newton_inner, NULL));
   PetscOptionsEnd();
   PetscFunctionReturn(0);
@@ -231,6 +233,7 @@ static PetscErrorCode RecordSettings(SkuaBCD bcd)
   SET("bcd_ls_max", "%" PetscInt_FMT, bcd->ls_max);
   SET("bcd_newton_inner", "%" PetscInt_FMT, bcd->newton_inner);
   SET("bcd_active_sync", "%s", bcd->active_sync ? "true" : "false");
+  SET("bcd_active_chunks", "%" PetscInt_FMT, bcd->active_chunks);
 #undef SET
   PetscFunctionReturn(0);
 }
@@ -271,6 +274,7 @@ PetscErrorCode SkuaBCDSetUp(SkuaBCD bcd)
   PetscCheck(bcd->max_it >= 0, bcd->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bcd_max_it %" PetscInt_FMT " must be >= 0", bcd->max_it);
   PetscCheck(bcd->trace_every >= 1, bcd->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bcd_trace_every %" PetscInt_FMT " must be >= 1", bcd->trace_every);
   PetscCheck(bcd->ls_max >= 1 && bcd->newton_inner >= 1, bcd->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bcd_ls_max and -bcd_newton_inner must be >= 1");
+  PetscCheck(bcd->active_chunks >= 1, bcd->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bcd_active_chunks %" PetscInt_FMT " must be >= 1", bcd->active_chunks);
   PetscCall(SkuaBCDGetLossOps(bcd->loss, &bcd->lops));
   PetscCall(SkuaBCDGetRuleOps(bcd->rule, &bcd->rops));
   PetscCall(SkuaBCDGetUpdateOps(bcd->update, &bcd->uops));

@@ -78,6 +78,7 @@ struct _p_SkuaBCD {
   PetscReal            l1, l2, rho, tol;
   PetscInt             max_it, bs, trace_every, seed, ls_max, newton_inner;
   PetscBool            active_sync; /* -bcd_active_sync: at np > 1 the active-set Newton model is coupled across ranks after every sweep */
+  PetscInt             active_chunks; /* -bcd_active_chunks: exchanges of A d per inner sweep (each rank's active columns in this many chunks) */
   const SkuaBCDLossOps   *lops;
   const SkuaBCDRuleOps   *rops;
   const SkuaBCDUpdateOps *uops;
