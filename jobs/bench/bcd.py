@@ -253,7 +253,7 @@ if a.large and not a.skip_liblinear and shutil.which("liblinear-train"):
     print("loosest -e of 1e-2, 1e-3, 1e-4 whose F meets the target (file parsing included). skua-bcd (-bcd_partition active")
     print("-bcd_update newton), the same way: wall seconds of the whole run (parsing, solve, HDF5 output) for the loosest")
     print("-bcd_tol of 1, 1e-1, ..., 1e-4 whose final F meets the target, and its solver seconds to the first trace point")
-    print("meeting it. np > 1 distributes columns; the Newton model is coupled across ranks after every inner sweep.")
+    print("meeting it. np > 1 distributes columns; the Newton model is coupled across ranks after every chunk of an inner sweep (-bcd_active_chunks 2).")
     print("L2-loss SVM: LIBLINEAR -s 2 (primal trust-region Newton) vs -bcd_loss sqhinge, F = 1/2|x|^2 + sum max(0, 1 - b_i a_i^T x)^2.")
     print("scikit-learn (LogisticRegression; LinearSVC for the SVM; C = 1, no intercept): the loosest tol of 1e-2 ... 1e-6 whose F meets the target;")
     print("wall = load_svmlight_file + fit in one Python process (interpreter start not counted), solver = fit.\n")
