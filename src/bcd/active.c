@@ -151,7 +151,7 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
   const SkuaBCDLossOps *L = bcd->lops;
   const PetscInt        m = bcd->m, i0 = bcd->rstart, i1 = bcd->rstart + bcd->mloc;
   PetscReal            *w, *D, *Ad, *hv, *g, *h, *dx, *x, F = 0, gnorm, *Ad0 = NULL, *dx0 = NULL, Qprev = 0;
-  PetscInt             *act, nact, k, n;
+  PetscInt             *act, nact, k, n, *pe;
   PetscBool             sync = (PetscBool)(bcd->size > 1 && bcd->active_sync);
   const PetscInt        nch  = sync ? bcd->active_chunks : 1;
   double                t0 = MPI_Wtime();
@@ -162,12 +162,14 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
   x = bcd->x + bcd->c0; /* the owned part of the replicated x (kept current, gathered at the end) */
   PetscCall(PetscMalloc4(m, &w, m, &D, m, &Ad, bcd->acp[n] + 1, &hv));
   PetscCall(PetscMalloc4(n + 1, &g, n + 1, &h, n + 1, &dx, n + 1, &act));
+  PetscCall(PetscMalloc1(n + 1, &pe));
   if (sync) PetscCall(PetscMalloc2(m, &Ad0, n + 1, &dx0));
   for (PetscInt i = 0; i < m; i++) bcd->au[i] = bcd->ao[i]; /* every solve starts from x = 0 */
   for (PetscInt j = 0; j < bcd->nx; j++) bcd->x[j] = 0;
   for (k = 0;; k++) {
     PetscReal red[3] = {0, 0, 0}, vmax = 0, Delta = 0, t = 1;
-    PetscBool ok = PETSC_FALSE;
+    PetscBool ok = PETSC_FALSE, compress;
+    PetscInt  nflat = 0;
 
     /* row weights and curvatures (every rank, all rows: the state is replicated), objective over my row block */
     PetscCall(PetscLogEventBegin(SkuaBCD_Gradient, 0, 0, 0, 0));
@@ -176,6 +178,12 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
       D[i] = L->d2phi(bcd->au[i]);
     }
     for (PetscInt i = i0; i < i1; i++) red[0] += L->phi(bcd->au[i]);
+    /* Rows with zero curvature (squared hinge: margin >= 1, about half of them near the optimum) do not enter the
+       model's Hessian. When there are many, each column's entries are reordered so that the curved rows come
+       first (pe[j] ends them) and the inner sweeps touch only those; A d is formed in full once afterwards. D is
+       replicated, so every rank takes the same decision. */
+    for (PetscInt i = 0; i < m; i++) nflat += (D[i] == 0);
+    compress = (PetscBool)(10 * nflat > m);
     for (PetscInt j = 0; j < n; j++) {
       PetscReal a = 0, c = 0, v;
       for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) {
@@ -183,6 +191,25 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
         a += bcd->acv[p] * w[i];
         hv[p] = bcd->acv[p] * D[i]; /* the model Hessian's column, D A e_j */
         c += bcd->acv[p] * hv[p];
+      }
+      pe[j] = bcd->acp[j + 1];
+      if (compress) { /* stable partition is not needed: curved entries to the front, in place */
+        PetscInt q = bcd->acp[j];
+        for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) {
+          if (hv[p] == 0) continue;
+          if (p != q) {
+            PetscInt  ti = bcd->ari[q];
+            PetscReal tv = bcd->acv[q], th = hv[q];
+            bcd->ari[q] = bcd->ari[p];
+            bcd->acv[q] = bcd->acv[p];
+            hv[q]       = hv[p];
+            bcd->ari[p] = ti;
+            bcd->acv[p] = tv;
+            hv[p]       = th;
+          }
+          q++;
+        }
+        pe[j] = q;
       }
       g[j] = a + bcd->l2 * x[j];
       h[j] = c + bcd->l2 + bcd->rho;
@@ -240,11 +267,11 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
         for (PetscInt q = qa; q < qb; q++) {
           PetscInt  j = act[q];
           PetscReal G = g[j] + (bcd->l2 + bcd->rho) * dx[j], z = x[j] + dx[j], dz;
-          for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) G += hv[p] * Ad[bcd->ari[p]];
+          for (PetscInt p = bcd->acp[j]; p < pe[j]; p++) G += hv[p] * Ad[bcd->ari[p]];
           dz = SkuaBCDSoft(z - G / h[j], bcd->l1 / h[j]) - z;
           if (dz == 0) continue;
           dx[j] += dz;
-          for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) Ad[bcd->ari[p]] += bcd->acv[p] * dz;
+          for (PetscInt p = bcd->acp[j]; p < pe[j]; p++) Ad[bcd->ari[p]] += bcd->acv[p] * dz;
           vs = PetscMax(vs, PetscAbsReal(dz) * h[j]);
         }
         if (sync) {
@@ -279,7 +306,15 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
       Delta += g[j] * dx[j] + bcd->l1 * (PetscAbsReal(x[j] + dx[j]) - PetscAbsReal(x[j]));
     }
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &Delta, 1, MPIU_REAL, MPIU_SUM, bcd->comm));
-    if (bcd->size > 1 && !sync) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, Ad, (PetscMPIInt)m, MPIU_REAL, MPIU_SUM, bcd->comm));
+    if (compress) { /* the sweeps kept A d on the curved rows only; the line search needs every row */
+      PetscCall(PetscArrayzero(Ad, m));
+      for (PetscInt q = 0; q < nact; q++) {
+        PetscInt j = act[q];
+        if (dx[j] == 0) continue;
+        for (PetscInt p = bcd->acp[j]; p < bcd->acp[j + 1]; p++) Ad[bcd->ari[p]] += bcd->acv[p] * dx[j];
+      }
+      if (bcd->size > 1) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, Ad, (PetscMPIInt)m, MPIU_REAL, MPIU_SUM, bcd->comm));
+    } else if (bcd->size > 1 && !sync) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, Ad, (PetscMPIInt)m, MPIU_REAL, MPIU_SUM, bcd->comm));
     if (!(Delta < 0)) { /* round-off level: no descent direction left */
       PetscCall(PetscLogEventEnd(SkuaBCD_Update, 0, 0, 0, 0));
       bcd->reason = SKUA_BCD_DIVERGED_STAGNATION;
@@ -330,6 +365,7 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
   }
   PetscCall(PetscFree4(w, D, Ad, hv));
   PetscCall(PetscFree4(g, h, dx, act));
+  PetscCall(PetscFree(pe));
   PetscCall(PetscFree2(Ad0, dx0));
   PetscFunctionReturn(0);
 }
