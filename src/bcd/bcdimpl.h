@@ -38,6 +38,7 @@ typedef struct {
   PetscReal (*dphi_diff)(PetscReal u, PetscReal du); /* phi(u + du) - phi(u) without cancellation */
   const SkuaBCDLossKernels *k;
   PetscBool exact_quadratic; /* f is quadratic in x: the Newton model is f itself (-bcd_update exact) */
+  PetscBool kinked; /* phi'' is piecewise constant with jumps (squared hinge): the line search keeps its L estimate */
 } SkuaBCDLossOps;
 
 /* Selection fills bcd->blk/nblk with the sorted coordinates of the block to update at iteration k. */

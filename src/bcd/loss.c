@@ -169,12 +169,12 @@ static PetscReal ShDiff(PetscReal u, PetscReal du)
   return (a - c) * (a + c);
 }
 
-static const SkuaBCDLossOps SquaredOps   = {"squared", 1.0, SqSetUp, SqPhi, SqDPhi, SqD2Phi, SqDiff, &SkuaBCDRowSumKernels, PETSC_TRUE};
-static const SkuaBCDLossOps LogisticOps  = {"logistic", 0.25, PmOneLabelSetUp, SkuaLgPhi, SkuaLgDPhi, SkuaLgD2Phi, SkuaLgDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
-static const SkuaBCDLossOps SqHingeOps   = {"sqhinge", 2.0, PmOneLabelSetUp, ShPhi, ShDPhi, ShD2Phi, ShDiff, &SkuaBCDRowSumKernels, PETSC_FALSE};
-static const SkuaBCDLossOps QuadraticOps = {"quadratic", 1.0, SkuaBCDQuadraticSetUp, NULL, NULL, NULL, NULL, &SkuaBCDQuadraticKernels, PETSC_TRUE};
+static const SkuaBCDLossOps SquaredOps   = {"squared", 1.0, SqSetUp, SqPhi, SqDPhi, SqD2Phi, SqDiff, &SkuaBCDRowSumKernels, PETSC_TRUE, PETSC_FALSE};
+static const SkuaBCDLossOps LogisticOps  = {"logistic", 0.25, PmOneLabelSetUp, SkuaLgPhi, SkuaLgDPhi, SkuaLgD2Phi, SkuaLgDiff, &SkuaBCDRowSumKernels, PETSC_FALSE, PETSC_FALSE};
+static const SkuaBCDLossOps SqHingeOps   = {"sqhinge", 2.0, PmOneLabelSetUp, ShPhi, ShDPhi, ShD2Phi, ShDiff, &SkuaBCDRowSumKernels, PETSC_FALSE, PETSC_TRUE};
+static const SkuaBCDLossOps QuadraticOps = {"quadratic", 1.0, SkuaBCDQuadraticSetUp, NULL, NULL, NULL, NULL, &SkuaBCDQuadraticKernels, PETSC_TRUE, PETSC_FALSE};
 /* sup of the softmax Hessian in the scores, diag(p) - p p^T <= 1/2 I: L_b <= 1/2 |A_b|^2 */
-static const SkuaBCDLossOps SoftmaxOps   = {"softmax", 0.5, SkuaBCDSoftmaxSetUp, NULL, NULL, NULL, NULL, &SkuaBCDSoftmaxKernels, PETSC_FALSE};
+static const SkuaBCDLossOps SoftmaxOps   = {"softmax", 0.5, SkuaBCDSoftmaxSetUp, NULL, NULL, NULL, NULL, &SkuaBCDSoftmaxKernels, PETSC_FALSE, PETSC_FALSE};
 
 PetscErrorCode SkuaBCDGetLossOps(SkuaBCDLossType t, const SkuaBCDLossOps **ops)
 {

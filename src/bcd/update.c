@@ -422,11 +422,11 @@ static PetscErrorCode UpdateLineSearch(SkuaBCD bcd)
     }
     L *= 2;
   }
-  /* The squared hinge's curvature is piecewise constant (2 or 0 per row): an estimate halved after a step taken
-     where few rows were curved overshoots as soon as the next step crosses a kink, and near the optimum (rows at
+  /* A kinked loss (squared hinge: curvature 2 or 0 per row) punishes a halved estimate: after a step taken where
+     few rows were curved it overshoots as soon as the next step crosses a kink, and near the optimum (rows at
      margin 1) the halve-double cycle crept (a gradient-mapping norm of 1e-8 not reached in 4e5 updates). There
      the accepted L is kept, so it only grows towards the bound L_b (1e-9 in 2e4 updates on the test problem). */
-  if (fixed) bcd->Lest[bcd->blkid] = (bcd->loss == SKUA_BCD_LOSS_SQHINGE) ? L : 0.5 * L;
+  if (fixed) bcd->Lest[bcd->blkid] = bcd->lops->kinked ? L : 0.5 * L;
   PetscFunctionReturn(0);
 }
 
