@@ -176,13 +176,13 @@ PetscErrorCode SkuaBCDSolveActive(SkuaBCD bcd)
     for (PetscInt i = 0; i < m; i++) {
       w[i] = bcd->as[i] * L->dphi(bcd->au[i]);
       D[i] = L->d2phi(bcd->au[i]);
+      nflat += (D[i] == 0);
     }
     for (PetscInt i = i0; i < i1; i++) red[0] += L->phi(bcd->au[i]);
     /* Rows with zero curvature (squared hinge: margin >= 1, about half of them near the optimum) do not enter the
        model's Hessian. When there are many, each column's entries are reordered so that the curved rows come
        first (pe[j] ends them) and the inner sweeps touch only those; A d is formed in full once afterwards. D is
        replicated, so every rank takes the same decision. */
-    for (PetscInt i = 0; i < m; i++) nflat += (D[i] == 0);
     compress = (PetscBool)(10 * nflat > m);
     for (PetscInt j = 0; j < n; j++) {
       PetscReal a = 0, c = 0, v;
