@@ -11,6 +11,7 @@ markdown table, and writes all numbers to JSON. Timing is wall time of KSPSolve 
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -60,6 +61,23 @@ METHODS = {  # name -> (ksp options, order, initial guess)
 }
 
 
+GCRODR_MK = re.compile(r"^gcrodr_m(\d+)_k(\d+)(_fischer)?_(sorted|unsorted)$")
+
+
+def method_spec(name):
+    """METHODS[name], or a gcrodr(m, k) variant named gcrodr_m<M>_k<K>[_fischer]_{sorted,unsorted} (for sweeps)."""
+    if name in METHODS:
+        return METHODS[name]
+    mt = GCRODR_MK.match(name)
+    if not mt:
+        return None
+    m, k = int(mt.group(1)), int(mt.group(2))
+    if not 0 <= k < m:
+        return None
+    ksp = ["-ksp_type", "gcrodr", "-ksp_gcrodr_restart", str(m), "-ksp_gcrodr_recycle", str(k)]
+    return (ksp + (FISCHER if mt.group(3) else []), "greedy" if mt.group(4) == "sorted" else "none", "zero")
+
+
 def mpirun(np_):
     cmd = ["mpirun", "--oversubscribe", "-n", str(np_)]
     if os.geteuid() == 0:
@@ -68,7 +86,7 @@ def mpirun(np_):
 
 
 def run_one(args, family, n, samples, rtol, pc, method, order_kind, np_, max_it, tmp):
-    ksp, order, guess = METHODS[method]
+    ksp, order, guess = method_spec(method)
     if order == "greedy":
         order = order_kind
     out = os.path.join(tmp, f"{family}_{pc}_{rtol}_{method}.h5")
@@ -101,7 +119,7 @@ def main():
     ap.add_argument("--rtols", default="1e-7")
     ap.add_argument("--pcs", default="", help="override every family's PC list")
     ap.add_argument("--methods", default=",".join(m for m in METHODS if m not in ("d_gcrodr_paper_sorted", "gmres_fischer", "gcrodr_fischer_sorted")),
-                    help=f"any of {','.join(METHODS)}")
+                    help=f"any of {','.join(METHODS)}, or gcrodr_m<M>_k<K>[_fischer]_sorted|_unsorted (e.g. gcrodr_m30_k10_sorted)")
     ap.add_argument("--order", default="greedy", help="sorted order used by (b), (d) and the peers: greedy or pca")
     ap.add_argument("--np", type=int, default=1)
     ap.add_argument("--max-it", type=int, default=20000)
@@ -109,6 +127,9 @@ def main():
     ap.add_argument("--n", type=int, default=0, help="override the grid size of every family")
     ap.add_argument("--json", default=os.path.join(ROOT, "jobs", "bench", "results", "skr.json"))
     args = ap.parse_args()
+    bad = [m for m in args.methods.split(",") if method_spec(m) is None]
+    if bad:
+        sys.exit(f"unknown method(s) {','.join(bad)}: use {','.join(METHODS)} or gcrodr_m<M>_k<K>[_fischer]_sorted|_unsorted with 0 <= K < M")
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} not built: run scripts/bootstrap first")
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
