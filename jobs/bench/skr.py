@@ -41,14 +41,20 @@ PCS = {
     "ilu": ["-pc_type", "ilu"],
     "mg": ["-skua_mg", "geometric"],  # Skua's multigrid preset; shifted-Laplacian MG on helmholtz
 }
-GCRODR = ["-ksp_type", "gcrodr", "-ksp_gcrodr_restart", "40", "-ksp_gcrodr_recycle", "20"]
+
+
+def gcrodr_opts(m, k):
+    return ["-ksp_type", "gcrodr", "-ksp_gcrodr_restart", str(m), "-ksp_gcrodr_recycle", str(k)]
+
+
+GCRODR = gcrodr_opts(40, 20)
 FISCHER = ["-ksp_guess_type", "fischer", "-ksp_guess_fischer_model", "1,10"]
 METHODS = {  # name -> (ksp options, order, initial guess)
     "a_gmres_zero": (["-ksp_type", "gmres", "-ksp_gmres_restart", "40"], "none", "zero"),
     "b_gmres_warm": (["-ksp_type", "gmres", "-ksp_gmres_restart", "40"], "greedy", "previous"),
     "c_gcrodr_unsorted": (GCRODR, "none", "zero"),
     "d_gcrodr_sorted": (GCRODR, "greedy", "zero"),
-    "d_gcrodr_k10_sorted": (["-ksp_type", "gcrodr", "-ksp_gcrodr_restart", "40", "-ksp_gcrodr_recycle", "10"], "greedy", "zero"),
+    "d_gcrodr_k10_sorted": (gcrodr_opts(40, 10), "greedy", "zero"),
     # the paper's schedule: harmonic-Ritz update after every cycle, Kahan-Parlett reorthogonalisation
     "d_gcrodr_paper_sorted": (GCRODR + ["-ksp_gcrodr_skip_tol", "0", "-ksp_gcrodr_update_interval", "1",
                                         "-ksp_gcrodr_reorth_tol", "0.7071"], "greedy", "zero"),
@@ -62,6 +68,7 @@ METHODS = {  # name -> (ksp options, order, initial guess)
 
 
 GCRODR_MK = re.compile(r"^gcrodr_m(\d+)_k(\d+)(_fischer)?_(sorted|unsorted)$")
+GCRODR_MK_FORM = "gcrodr_m<M>_k<K>[_fischer]_sorted|_unsorted"
 
 
 def method_spec(name):
@@ -74,8 +81,7 @@ def method_spec(name):
     m, k = int(mt.group(1)), int(mt.group(2))
     if not 0 <= k < m:
         return None
-    ksp = ["-ksp_type", "gcrodr", "-ksp_gcrodr_restart", str(m), "-ksp_gcrodr_recycle", str(k)]
-    return (ksp + (FISCHER if mt.group(3) else []), "greedy" if mt.group(4) == "sorted" else "none", "zero")
+    return (gcrodr_opts(m, k) + (FISCHER if mt.group(3) else []), "greedy" if mt.group(4) == "sorted" else "none", "zero")
 
 
 def mpirun(np_):
@@ -119,7 +125,7 @@ def main():
     ap.add_argument("--rtols", default="1e-7")
     ap.add_argument("--pcs", default="", help="override every family's PC list")
     ap.add_argument("--methods", default=",".join(m for m in METHODS if m not in ("d_gcrodr_paper_sorted", "gmres_fischer", "gcrodr_fischer_sorted")),
-                    help=f"any of {','.join(METHODS)}, or gcrodr_m<M>_k<K>[_fischer]_sorted|_unsorted (e.g. gcrodr_m30_k10_sorted)")
+                    help=f"any of {','.join(METHODS)}, or {GCRODR_MK_FORM} (e.g. gcrodr_m30_k10_sorted)")
     ap.add_argument("--order", default="greedy", help="sorted order used by (b), (d) and the peers: greedy or pca")
     ap.add_argument("--np", type=int, default=1)
     ap.add_argument("--max-it", type=int, default=20000)
@@ -129,7 +135,7 @@ def main():
     args = ap.parse_args()
     bad = [m for m in args.methods.split(",") if method_spec(m) is None]
     if bad:
-        sys.exit(f"unknown method(s) {','.join(bad)}: use {','.join(METHODS)} or gcrodr_m<M>_k<K>[_fischer]_sorted|_unsorted with 0 <= K < M")
+        sys.exit(f"unknown method(s) {','.join(bad)}: use {','.join(METHODS)} or {GCRODR_MK_FORM} with 0 <= K < M")
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} not built: run scripts/bootstrap first")
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
